@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+#   make                 module for one kernel (KVER=, KERNELDIR=) + mobctl
+#   make modules         module for every Debian kernel the lab uses
+#   make agent           mobctl (build/agent/)
+#   make check           install packages, build everything, run every test
+#   make unit            unit tests only (host)
+#   make lab             kernel tests in QEMU, on every lab kernel
+#   make sparse          sparse (C=2) over the module
+#   make module-install  install mob.ko for KVER and run depmod
+#   make dkms-install    copy the sources to /usr/src for DKMS
+#   make install         mobctl and its man page under PREFIX
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD := $(CURDIR)/build
+
+# The kernel to build for: KVER, else the running one, else the newest
+# kernel whose headers are installed (the build machine may run a kernel
+# nobody ships headers for).
+KVER ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then uname -r; \
+	else ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -1 | cut -d/ -f4; fi)
+KERNELDIR ?= /lib/modules/$(KVER)/build
+
+# The lab kernels: Debian 12's 6.1 LTS and 6.12 LTS, as installed.
+LAB_KVERS ?= $(shell ls -d /lib/modules/6.1.*-amd64/build /lib/modules/6.12.*+deb12-amd64/build \
+	2>/dev/null | cut -d/ -f4 | sort -V)
+
+CC ?= cc
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iuapi -Iagent/lib
+PKGS := libmnl json-c
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+KMOD_SRC := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild
+LIB_SRC := $(wildcard agent/lib/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+MOBCTL_SRC := $(wildcard agent/mobctl/*.c)
+MOBCTL_OBJ := $(MOBCTL_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/*.c) kmod/xlat_core.c
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/unit/%.o)
+LABTOOL_SRC := $(wildcard tests/lab/tools/*.c)
+LABTOOLS := $(LABTOOL_SRC:tests/lab/tools/%.c=$(BUILD)/labtools/%)
+
+.PHONY: all module modules agent check deps unit lab sparse clean \
+	module-install dkms-install install labtools
+
+all: module agent
+
+# Each kernel gets its own object tree under build/<kver>/ made of symlinks
+# to the sources, so builds for several kernels never share object files.
+define kmod_tree
+	@mkdir -p $(BUILD)/$(1)/kmod
+	@ln -sfn ../../uapi $(BUILD)/$(1)/uapi
+	@for f in $(KMOD_SRC); do ln -sf $(CURDIR)/$$f $(BUILD)/$(1)/kmod/; done
+endef
+
+# The module must build without a single warning: the log is kept and
+# searched, and any warning fails the build.
+define kmod_build
+	$(call kmod_tree,$(1))
+	@test -d $(2) || { echo "error: no kernel headers at $(2); install" \
+		"linux-headers-$(1) or pass KVER=/KERNELDIR=" >&2; exit 1; }
+	$(MAKE) -C $(2) M=$(BUILD)/$(1)/kmod W=1 modules 2>&1 | tee $(BUILD)/$(1)/build.log
+	@if grep -q -i 'warning:' $(BUILD)/$(1)/build.log; then \
+		echo "error: the module built with warnings against $(1)" >&2; exit 1; fi
+	@test -f $(BUILD)/$(1)/kmod/mob.ko
+	@echo "built $(BUILD)/$(1)/kmod/mob.ko"
+endef
+
+module:
+	$(call kmod_build,$(KVER),$(KERNELDIR))
+
+modules:
+	@test -n "$(LAB_KVERS)" || { echo "error: no Debian 6.1/6.12 kernel headers; run 'make deps'" >&2; exit 1; }
+	@set -e; for k in $(LAB_KVERS); do $(MAKE) --no-print-directory module KVER=$$k KERNELDIR=/lib/modules/$$k/build; done
+
+sparse:
+	$(call kmod_tree,$(KVER))
+	$(MAKE) -C $(KERNELDIR) M=$(BUILD)/$(KVER)/kmod C=2 CF="-D__CHECK_ENDIAN__" modules
+
+agent: $(BUILD)/agent/mobctl
+
+# Objects live apart from the programs: build/agent/mobctl is the binary.
+$(BUILD)/obj/agent/%.o: agent/%.c $(wildcard agent/lib/*.h agent/mobctl/*.h) uapi/linux/mob.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/agent/libmob.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/agent/mobctl: $(MOBCTL_OBJ) $(BUILD)/agent/libmob.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Unit tests: one Check runner; the packet-rewriting core of the module is
+# compiled into it unchanged.
+$(BUILD)/unit/%.o: %.c $(wildcard tests/unit/*.h kmod/xlat_core.h agent/lib/*.h agent/mobctl/*.h) uapi/linux/mob.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags check) -Ikmod -Iagent/mobctl -Itests/unit -c -o $@ $<
+
+# The archive comes last: the mobctl objects need it too.
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(filter-out $(BUILD)/obj/agent/mobctl/mobctl.o,$(MOBCTL_OBJ)) $(BUILD)/agent/libmob.a
+	$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs check) $(PKG_LIBS)
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
+
+# Small C helpers the kernel tests run inside the lab guest.
+labtools: $(LABTOOLS)
+$(BUILD)/labtools/%: tests/lab/tools/%.c $(BUILD)/agent/libmob.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/agent/libmob.a $(PKG_LIBS)
+
+lab: modules agent labtools
+	@test -n "$(LAB_KVERS)" || { echo "error: no lab kernels installed; run 'make deps'" >&2; exit 1; }
+	tests/lab/run-all.sh $(LAB_KVERS)
+
+deps:
+	tests/lab/install-deps.sh
+
+# The one command that tests everything, from a fresh Debian 12 machine.
+check: deps
+	$(MAKE) modules
+	$(MAKE) agent labtools
+	$(MAKE) unit
+	$(MAKE) lab
+
+module-install:
+	$(MAKE) -C $(KERNELDIR) M=$(BUILD)/$(KVER)/kmod INSTALL_MOD_DIR=extra modules_install
+	depmod -a $(KVER)
+
+dkms-install:
+	mkdir -p $(DESTDIR)/usr/src/mob-$$(cat VERSION)
+	cp -r Kbuild dkms.conf kmod uapi $(DESTDIR)/usr/src/mob-$$(cat VERSION)/
+
+install: agent
+	install -D -m 0755 $(BUILD)/agent/mobctl $(DESTDIR)$(PREFIX)/sbin/mobctl
+	install -D -m 0644 agent/man/mobctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/mobctl.8
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _MOB_H
+#define _MOB_H
+
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
+#include <linux/rhashtable.h>
+#include <linux/ratelimit.h>
+#include <linux/percpu.h>
+#include <linux/netfilter.h>
+#include <net/netns/generic.h>
+#include <linux/mob.h>
+
+#include "xlat_core.h"
+
+enum mob_dir { MOB_DIR_IN, MOB_DIR_OUT, MOB_DIR_NR };
+
+struct mob_binding {
+	struct mob_bind_core c;		/* what the packet path reads */
+	struct rhash_head hoa_node;
+	struct rhash_head moa_node;
+	struct rb_node tree_node;	/* ordered by HoA, for dumps */
+	atomic64_t packets[MOB_DIR_NR];
+	atomic64_t bytes[MOB_DIR_NR];
+	unsigned long last_used;	/* jiffies, 0 if never */
+	struct rcu_head rcu;
+};
+
+struct mob_prefix {
+	struct mob_addr net;		/* host bits zero */
+	struct mob_addr mask;
+	u8 len;
+};
+
+/* Replaced whole on every change, so readers need no lock. */
+struct mob_prefixes {
+	struct rcu_head rcu;
+	unsigned int n;
+	struct mob_prefix p[];
+};
+
+/*
+ * Bumped with this_cpu_inc(), which is safe from any context: POSTROUTING
+ * of locally generated packets can run preemptible.  amd64 reads a u64
+ * whole, so no u64_stats_sync is needed on the architectures we ship for.
+ */
+struct mob_pcpu_stats {
+	u64 xlat_in;
+	u64 xlat_out;
+	u64 xlat_icmp_inner;
+	u64 drops[MOB_DROP_NR];
+	u64 events;
+	u64 events_suppressed;
+};
+
+struct mob_net {
+	struct net *net;
+	/*
+	 * Serialises every change to the tables and the prefixes, the dump
+	 * walks over the tree, and the one-time hook registration.  The
+	 * packet path takes no lock: it reads the rhashtables and prefixes
+	 * under RCU.
+	 */
+	struct mutex lock;
+	struct rhashtable by_hoa;
+	struct rhashtable by_moa;
+	struct rb_root tree;
+	u32 n_kind[__MOB_KIND_MAX];
+	u32 max_bindings;
+	u32 gen;			/* bumped on each change; never 0 */
+	struct mob_prefixes __rcu *prefixes;
+	struct mob_pcpu_stats __percpu *stats;
+	struct nf_hook_ops *hooks;	/* registered on first use */
+	bool dying;			/* set in pre_exit */
+	struct ratelimit_state neigh_rs;	/* ARP, RARP, ND events */
+	struct ratelimit_state unknown_rs;	/* unknown-HoA events */
+};
+
+extern unsigned int mob_net_id;
+extern unsigned int mob_default_max_bindings;
+extern atomic_t mob_live_objects;
+extern struct genl_family mob_genl_family;
+
+static inline struct mob_net *mob_pernet(const struct net *net)
+{
+	return net_generic(net, mob_net_id);
+}
+
+#define mob_stats_inc(mn, field) this_cpu_inc((mn)->stats->field)
+
+/* table.c */
+int mob_table_cache_init(void);
+void mob_table_cache_exit(void);
+int mob_table_init(struct mob_net *mn);
+void mob_table_destroy(struct mob_net *mn);
+struct mob_binding *mob_binding_find(struct mob_net *mn,
+				     const struct mob_addr *hoa);
+struct mob_binding *mob_binding_set(struct mob_net *mn,
+				    const struct mob_bind_core *nb,
+				    u32 flags, struct mob_bind_core *prev,
+				    bool *replaced,
+				    struct netlink_ext_ack *extack);
+struct mob_binding *mob_binding_del(struct mob_net *mn,
+				    const struct mob_addr *hoa,
+				    struct netlink_ext_ack *extack);
+void mob_binding_free(struct mob_binding *b);
+u32 mob_binding_flush(struct mob_net *mn, u8 kind);
+struct mob_binding *mob_binding_next(struct mob_net *mn,
+				     const struct mob_addr *after);
+int mob_prefix_add(struct mob_net *mn, const struct mob_prefix *np,
+		   struct netlink_ext_ack *extack);
+int mob_prefix_del(struct mob_net *mn, const struct mob_prefix *np,
+		   struct netlink_ext_ack *extack);
+bool mob_prefix_make(struct mob_prefix *pfx, const struct mob_addr *a,
+		     u8 len);
+
+/* xlat.c */
+int mob_hooks_register(struct mob_net *mn);
+void mob_hooks_unregister(struct mob_net *mn);
+
+/* netlink.c */
+int mob_genl_init(void);
+void mob_genl_exit(void);
+
+/* events.c */
+int mob_events_init(void);
+void mob_events_exit(void);
+void mob_event_nd(struct mob_net *mn, struct sk_buff *skb,
+		  const struct mob_pkt *p);
+void mob_event_unknown(struct mob_net *mn, struct sk_buff *skb,
+		       const struct mob_pkt *p, u8 type, int ifindex);
+int mob_nl_put_addr(struct sk_buff *skb, int attr4, int attr6,
+		    const struct mob_addr *a);
+
+#endif /* _MOB_H */

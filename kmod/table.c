@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The binding table of one network namespace.
+ *
+ * Each binding is in two rhashtables, keyed by HoA and by MoA, which the
+ * packet path reads under RCU, and in an rbtree ordered by HoA, which only
+ * writers and dumps touch, under mn->lock.  A binding is never changed in
+ * place: a replace publishes a new object and frees the old one after a
+ * grace period, so a packet sees one binding or the other, whole.
+ */
+#include <linux/slab.h>
+#include <linux/inetdevice.h>
+#include <net/addrconf.h>
+#include <net/route.h>
+
+#include "mob.h"
+
+static struct kmem_cache *mob_binding_cache;
+
+static const struct rhashtable_params hoa_params = {
+	.head_offset = offsetof(struct mob_binding, hoa_node),
+	.key_offset = offsetof(struct mob_binding, c.hoa),
+	.key_len = sizeof(struct mob_addr),
+	.automatic_shrinking = true,
+};
+
+static const struct rhashtable_params moa_params = {
+	.head_offset = offsetof(struct mob_binding, moa_node),
+	.key_offset = offsetof(struct mob_binding, c.moa),
+	.key_len = sizeof(struct mob_addr),
+	.automatic_shrinking = true,
+};
+
+int mob_table_cache_init(void)
+{
+	mob_binding_cache = KMEM_CACHE(mob_binding, 0);
+	return mob_binding_cache ? 0 : -ENOMEM;
+}
+
+void mob_table_cache_exit(void)
+{
+	kmem_cache_destroy(mob_binding_cache);
+}
+
+/* Lookups for the packet core (xlat_core.h); the caller holds RCU. */
+const struct mob_bind_core *mob_lookup_hoa(struct mob_net *mn,
+					   const struct mob_addr *a)
+{
+	struct mob_binding *b = rhashtable_lookup(&mn->by_hoa, a, hoa_params);
+
+	return b ? &b->c : NULL;
+}
+
+const struct mob_bind_core *mob_lookup_moa(struct mob_net *mn,
+					   const struct mob_addr *a)
+{
+	struct mob_binding *b = rhashtable_lookup(&mn->by_moa, a, moa_params);
+
+	return b ? &b->c : NULL;
+}
+
+static bool prefix_match(const struct mob_prefix *pfx, const struct mob_addr *a)
+{
+	int i;
+
+	if (pfx->net.family != a->family)
+		return false;
+	if (a->family == AF_INET)
+		return (a->ip & pfx->mask.ip) == pfx->net.ip;
+	for (i = 0; i < 4; i++)
+		if ((a->ip6.s6_addr32[i] & pfx->mask.ip6.s6_addr32[i]) !=
+		    pfx->net.ip6.s6_addr32[i])
+			return false;
+	return true;
+}
+
+static bool in_prefixes(const struct mob_prefixes *pf, const struct mob_addr *a)
+{
+	unsigned int i;
+
+	for (i = 0; pf && i < pf->n; i++)
+		if (prefix_match(&pf->p[i], a))
+			return true;
+	return false;
+}
+
+bool mob_in_home(struct mob_net *mn, const struct mob_addr *a)
+{
+	return in_prefixes(rcu_dereference(mn->prefixes), a);
+}
+
+bool mob_addr_is_local(struct mob_net *mn, const struct mob_addr *a)
+{
+	if (a->family == AF_INET)
+		return inet_addr_type(mn->net, a->ip) == RTN_LOCAL;
+	return ipv6_chk_addr(mn->net, &a->ip6, NULL, 0);
+}
+
+int mob_table_init(struct mob_net *mn)
+{
+	int err;
+
+	mn->tree = RB_ROOT;
+	err = rhashtable_init(&mn->by_hoa, &hoa_params);
+	if (err)
+		return err;
+	err = rhashtable_init(&mn->by_moa, &moa_params);
+	if (err)
+		rhashtable_destroy(&mn->by_hoa);
+	return err;
+}
+
+/* Namespace exit: the hooks are gone and a grace period has passed. */
+void mob_table_destroy(struct mob_net *mn)
+{
+	struct mob_binding *b, *tmp;
+	struct mob_prefixes *pf;
+
+	rbtree_postorder_for_each_entry_safe(b, tmp, &mn->tree, tree_node) {
+		kmem_cache_free(mob_binding_cache, b);
+		atomic_dec(&mob_live_objects);
+	}
+	mn->tree = RB_ROOT;
+	rhashtable_destroy(&mn->by_hoa);
+	rhashtable_destroy(&mn->by_moa);
+	pf = rcu_dereference_protected(mn->prefixes, true);
+	if (pf) {
+		kfree(pf);
+		atomic_dec(&mob_live_objects);
+	}
+	RCU_INIT_POINTER(mn->prefixes, NULL);
+}
+
+static void binding_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(mob_binding_cache,
+			container_of(head, struct mob_binding, rcu));
+	atomic_dec(&mob_live_objects);
+}
+
+void mob_binding_free(struct mob_binding *b)
+{
+	call_rcu(&b->rcu, binding_free_rcu);
+}
+
+static int addr_cmp(const struct mob_addr *a, const struct mob_addr *b)
+{
+	return memcmp(a, b, sizeof(*a));
+}
+
+static void tree_insert(struct mob_net *mn, struct mob_binding *nb)
+{
+	struct rb_node **link = &mn->tree.rb_node, *parent = NULL;
+
+	while (*link) {
+		struct mob_binding *b;
+
+		parent = *link;
+		b = rb_entry(parent, struct mob_binding, tree_node);
+		if (addr_cmp(&nb->c.hoa, &b->c.hoa) < 0)
+			link = &parent->rb_left;
+		else
+			link = &parent->rb_right;
+	}
+	rb_link_node(&nb->tree_node, parent, link);
+	rb_insert_color(&nb->tree_node, &mn->tree);
+}
+
+/* The first binding whose HoA sorts after @after (the first if NULL). */
+struct mob_binding *mob_binding_next(struct mob_net *mn,
+				     const struct mob_addr *after)
+{
+	struct rb_node *node = mn->tree.rb_node;
+	struct mob_binding *best = NULL;
+
+	lockdep_assert_held(&mn->lock);
+	if (!after) {
+		node = rb_first(&mn->tree);
+		return node ? rb_entry(node, struct mob_binding, tree_node) :
+			      NULL;
+	}
+	while (node) {
+		struct mob_binding *b = rb_entry(node, struct mob_binding,
+						 tree_node);
+
+		if (addr_cmp(&b->c.hoa, after) > 0) {
+			best = b;
+			node = node->rb_left;
+		} else {
+			node = node->rb_right;
+		}
+	}
+	return best;
+}
+
+struct mob_binding *mob_binding_find(struct mob_net *mn,
+				     const struct mob_addr *hoa)
+{
+	return rhashtable_lookup_fast(&mn->by_hoa, hoa, hoa_params);
+}
+
+static struct mob_binding *find_moa(struct mob_net *mn,
+				    const struct mob_addr *moa)
+{
+	return rhashtable_lookup_fast(&mn->by_moa, moa, moa_params);
+}
+
+/*
+ * Adds or replaces the binding of nb->hoa, as @flags (MOB_BINDING_F_*)
+ * say.  On a replace, *@prev receives the old binding and *@replaced
+ * is set.  Nothing changes on error.
+ */
+struct mob_binding *mob_binding_set(struct mob_net *mn,
+				    const struct mob_bind_core *nb,
+				    u32 flags, struct mob_bind_core *prev,
+				    bool *replaced,
+				    struct netlink_ext_ack *extack)
+{
+	struct mob_binding *old, *other, *b;
+	int err, i;
+
+	lockdep_assert_held(&mn->lock);
+	*replaced = false;
+	old = mob_binding_find(mn, &nb->hoa);
+	if (old && !(flags & MOB_BINDING_F_REPLACE)) {
+		NL_SET_ERR_MSG(extack, "HoA is already bound");
+		return ERR_PTR(-EEXIST);
+	}
+	if (!old && flags & MOB_BINDING_F_NOCREATE) {
+		NL_SET_ERR_MSG(extack, "HoA is not bound");
+		return ERR_PTR(-ENOENT);
+	}
+	if (in_prefixes(rcu_dereference_protected(mn->prefixes,
+				lockdep_is_held(&mn->lock)), &nb->moa)) {
+		NL_SET_ERR_MSG(extack, "MoA lies inside a home prefix");
+		return ERR_PTR(-EINVAL);
+	}
+	other = find_moa(mn, &nb->moa);
+	if (other && other != old) {
+		NL_SET_ERR_MSG(extack, "MoA is already bound to another HoA");
+		return ERR_PTR(-EEXIST);
+	}
+	if (mob_binding_find(mn, &nb->moa)) {
+		NL_SET_ERR_MSG(extack, "MoA is the HoA of another binding");
+		return ERR_PTR(-EINVAL);
+	}
+	other = find_moa(mn, &nb->hoa);
+	if (other && other != old) {
+		NL_SET_ERR_MSG(extack, "HoA is the MoA of another binding");
+		return ERR_PTR(-EINVAL);
+	}
+	if (!old && mn->n_kind[MOB_KIND_LOCAL] + mn->n_kind[MOB_KIND_REMOTE] >=
+		    mn->max_bindings) {
+		NL_SET_ERR_MSG(extack, "Binding table is full (see max-bindings)");
+		return ERR_PTR(-ENOSPC);
+	}
+
+	b = kmem_cache_zalloc(mob_binding_cache, GFP_KERNEL_ACCOUNT);
+	if (!b)
+		return ERR_PTR(-ENOMEM);
+	atomic_inc(&mob_live_objects);
+	b->c = *nb;
+	if (old) {
+		/* Counts a packet makes on the old object during the swap
+		 * are lost; everything before it carries over. */
+		for (i = 0; i < MOB_DIR_NR; i++) {
+			atomic64_set(&b->packets[i],
+				     atomic64_read(&old->packets[i]));
+			atomic64_set(&b->bytes[i], atomic64_read(&old->bytes[i]));
+		}
+		b->last_used = READ_ONCE(old->last_used);
+	}
+
+	if (old && !addr_cmp(&old->c.moa, &nb->moa)) {
+		err = rhashtable_replace_fast(&mn->by_moa, &old->moa_node,
+					      &b->moa_node, moa_params);
+	} else {
+		err = rhashtable_insert_fast(&mn->by_moa, &b->moa_node,
+					     moa_params);
+	}
+	if (err)
+		goto fail;
+
+	if (old) {
+		/* Cannot fail: old is in the table and has the same key. */
+		WARN_ON(rhashtable_replace_fast(&mn->by_hoa, &old->hoa_node,
+						&b->hoa_node, hoa_params));
+		if (addr_cmp(&old->c.moa, &nb->moa))
+			rhashtable_remove_fast(&mn->by_moa, &old->moa_node,
+					       moa_params);
+		rb_replace_node(&old->tree_node, &b->tree_node, &mn->tree);
+		mn->n_kind[old->c.kind]--;
+		*prev = old->c;
+		*replaced = true;
+		mob_binding_free(old);
+	} else {
+		err = rhashtable_insert_fast(&mn->by_hoa, &b->hoa_node,
+					     hoa_params);
+		if (err) {
+			rhashtable_remove_fast(&mn->by_moa, &b->moa_node,
+					       moa_params);
+			goto fail;
+		}
+		tree_insert(mn, b);
+	}
+	mn->n_kind[nb->kind]++;
+	mn->gen++;
+	return b;
+
+fail:
+	NL_SET_ERR_MSG(extack, "Could not insert into the binding table");
+	/* Never published: no reader can hold it. */
+	kmem_cache_free(mob_binding_cache, b);
+	atomic_dec(&mob_live_objects);
+	return ERR_PTR(err);
+}
+
+static void unlink_binding(struct mob_net *mn, struct mob_binding *b)
+{
+	rhashtable_remove_fast(&mn->by_hoa, &b->hoa_node, hoa_params);
+	rhashtable_remove_fast(&mn->by_moa, &b->moa_node, moa_params);
+	rb_erase(&b->tree_node, &mn->tree);
+	mn->n_kind[b->c.kind]--;
+	mn->gen++;
+}
+
+/* Unlinks the binding of @hoa; the caller frees it with mob_binding_free. */
+struct mob_binding *mob_binding_del(struct mob_net *mn,
+				    const struct mob_addr *hoa,
+				    struct netlink_ext_ack *extack)
+{
+	struct mob_binding *b;
+
+	lockdep_assert_held(&mn->lock);
+	b = mob_binding_find(mn, hoa);
+	if (!b) {
+		NL_SET_ERR_MSG(extack, "HoA is not bound");
+		return ERR_PTR(-ENOENT);
+	}
+	unlink_binding(mn, b);
+	return b;
+}
+
+/* Deletes every binding of @kind (all if MOB_KIND_UNSPEC); returns how many. */
+u32 mob_binding_flush(struct mob_net *mn, u8 kind)
+{
+	struct rb_node *node = rb_first(&mn->tree);
+	u32 n = 0;
+
+	lockdep_assert_held(&mn->lock);
+	while (node) {
+		struct mob_binding *b = rb_entry(node, struct mob_binding,
+						 tree_node);
+
+		node = rb_next(node);
+		if (kind && b->c.kind != kind)
+			continue;
+		unlink_binding(mn, b);
+		mob_binding_free(b);
+		if (!(++n % 1024))
+			cond_resched();
+	}
+	return n;
+}
+
+bool mob_prefix_make(struct mob_prefix *pfx, const struct mob_addr *a, u8 len)
+{
+	unsigned int i, bits = len;
+
+	memset(pfx, 0, sizeof(*pfx));
+	pfx->len = len;
+	pfx->net.family = a->family;
+	pfx->mask.family = a->family;
+	if (a->family == AF_INET) {
+		pfx->mask.ip = len ? htonl(~0U << (32 - len)) : 0;
+		pfx->net.ip = a->ip & pfx->mask.ip;
+		return pfx->net.ip == a->ip;
+	}
+	for (i = 0; i < 16; i++, bits = bits > 8 ? bits - 8 : 0)
+		pfx->mask.ip6.s6_addr[i] = bits >= 8 ? 0xff :
+					   (u8)(0xff00 >> bits);
+	for (i = 0; i < 4; i++)
+		pfx->net.ip6.s6_addr32[i] = a->ip6.s6_addr32[i] &
+					    pfx->mask.ip6.s6_addr32[i];
+	return !memcmp(&pfx->net.ip6, &a->ip6, 16);
+}
+
+static int prefix_find(const struct mob_prefixes *pf,
+		       const struct mob_prefix *np)
+{
+	unsigned int i;
+
+	for (i = 0; pf && i < pf->n; i++)
+		if (pf->p[i].len == np->len &&
+		    !addr_cmp(&pf->p[i].net, &np->net))
+			return i;
+	return -1;
+}
+
+static void prefixes_publish(struct mob_net *mn, struct mob_prefixes *old,
+			     struct mob_prefixes *pf)
+{
+	rcu_assign_pointer(mn->prefixes, pf);
+	if (old) {
+		kfree_rcu(old, rcu);
+		atomic_dec(&mob_live_objects);
+	}
+}
+
+int mob_prefix_add(struct mob_net *mn, const struct mob_prefix *np,
+		   struct netlink_ext_ack *extack)
+{
+	struct mob_prefixes *old, *pf;
+	struct mob_binding *b;
+	unsigned int n;
+
+	old = rcu_dereference_protected(mn->prefixes,
+					lockdep_is_held(&mn->lock));
+	if (prefix_find(old, np) >= 0) {
+		NL_SET_ERR_MSG(extack, "Home prefix already present");
+		return -EEXIST;
+	}
+	n = old ? old->n : 0;
+	if (n >= MOB_PREFIXES_MAX) {
+		NL_SET_ERR_MSG(extack, "Too many home prefixes");
+		return -ENOSPC;
+	}
+	for (b = mob_binding_next(mn, NULL); b;
+	     b = rb_entry_safe(rb_next(&b->tree_node), struct mob_binding,
+			       tree_node)) {
+		if (prefix_match(np, &b->c.moa)) {
+			NL_SET_ERR_MSG(extack,
+				       "Home prefix contains the MoA of a binding");
+			return -EINVAL;
+		}
+	}
+	pf = kmalloc(struct_size(pf, p, n + 1), GFP_KERNEL_ACCOUNT);
+	if (!pf)
+		return -ENOMEM;
+	atomic_inc(&mob_live_objects);
+	pf->n = n + 1;
+	if (n)
+		memcpy(pf->p, old->p, n * sizeof(pf->p[0]));
+	pf->p[n] = *np;
+	prefixes_publish(mn, old, pf);
+	return 0;
+}
+
+int mob_prefix_del(struct mob_net *mn, const struct mob_prefix *np,
+		   struct netlink_ext_ack *extack)
+{
+	struct mob_prefixes *old, *pf = NULL;
+	int i;
+
+	old = rcu_dereference_protected(mn->prefixes,
+					lockdep_is_held(&mn->lock));
+	i = prefix_find(old, np);
+	if (i < 0) {
+		NL_SET_ERR_MSG(extack, "Home prefix not present");
+		return -ENOENT;
+	}
+	if (old->n > 1) {
+		pf = kmalloc(struct_size(pf, p, old->n - 1),
+			     GFP_KERNEL_ACCOUNT);
+		if (!pf)
+			return -ENOMEM;
+		atomic_inc(&mob_live_objects);
+		pf->n = old->n - 1;
+		memcpy(pf->p, old->p, i * sizeof(pf->p[0]));
+		memcpy(pf->p + i, old->p + i + 1,
+		       (old->n - i - 1) * sizeof(pf->p[0]));
+	}
+	prefixes_publish(mn, old, pf);
+	return 0;
+}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The packet-rewriting core: parsing, the translation decision and the
+ * rewrite with its checksum fix-ups.  It touches no skb and calls nothing
+ * kernel-only, so the same file builds into the host unit tests, fuzzers
+ * and instruction-count benchmarks.  The glue in xlat.c makes the bytes
+ * linear and writable, and provides the table lookups declared below.
+ */
+#ifndef _MOB_XLAT_CORE_H
+#define _MOB_XLAT_CORE_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/string.h>
+#include <linux/socket.h>
+#include <linux/in6.h>
+#else
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef uint16_t __be16;
+typedef uint32_t __be32;
+#ifndef likely
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#endif
+#endif
+
+/* An address the way the tables key it: family, then the bytes, zero padded. */
+struct mob_addr {
+	u8 family;		/* AF_INET or AF_INET6 */
+	u8 pad[3];
+	union {
+		__be32 ip;
+		struct in6_addr ip6;
+	};
+};
+
+/* The part of a binding the packet path needs. */
+struct mob_bind_core {
+	struct mob_addr hoa;
+	struct mob_addr moa;
+	u8 kind;		/* enum mob_kind */
+	int ifindex;		/* VM port of a local binding, 0 if any */
+};
+
+/* Where the packet is met. */
+enum mob_hook {
+	MOB_HOOK_IN,		/* prerouting, before conntrack: MoA -> HoA */
+	MOB_HOOK_OUT_DST,	/* prerouting, after conntrack: remote HoA -> MoA */
+	MOB_HOOK_OUT_SRC,	/* postrouting: local HoA -> MoA */
+};
+
+/* Address fields a translation may rewrite. */
+enum mob_field {
+	MOB_F_SRC,
+	MOB_F_DST,
+	MOB_F_IN_SRC,		/* inside an ICMP error */
+	MOB_F_IN_DST,
+	MOB_F_NR
+};
+
+/* How a checksum field relates to the addresses. */
+enum mob_csum_kind {
+	MOB_CSUM_NONE,		/* no checksum we need to fix */
+	MOB_CSUM_PSEUDO,	/* covers a pseudo-header: TCP, DCCP, ICMPv6... */
+	MOB_CSUM_UDP,		/* like PSEUDO, but zero means "no checksum" */
+	MOB_CSUM_DATA,		/* covers its own bytes only: ICMPv4 */
+};
+
+#define MOB_PKT_FRAG		0x01	/* any fragment */
+#define MOB_PKT_L4		0x02	/* L4 header present with its checksum */
+#define MOB_PKT_ICMP_ERR	0x04	/* ICMP error, inner header parsed */
+#define MOB_PKT_IN_L4		0x08	/* inner L4 checksum field present */
+#define MOB_PKT_MALFORMED	0x10	/* truncated or inconsistent */
+#define MOB_PKT_UNSUPPORTED	0x20	/* cannot be translated correctly */
+#define MOB_PKT_ND		0x40	/* IPv6 NS or NA, target present */
+
+/* Offsets from the network header; all even, which the checksum code needs. */
+struct mob_pkt {
+	u8 family;
+	u8 flags;
+	u8 l4proto;
+	u8 icmp_type;		/* valid if l4proto is ICMP/ICMPv6 and L4 */
+	u8 l4csum_kind;
+	u8 in_l4proto;
+	u8 in_l4csum_kind;
+	u8 hop_limit;		/* IPv6 hop limit, for neighbour discovery */
+	u16 saddr_off, daddr_off;
+	u16 l3csum_off;		/* IPv4 header checksum, 0 for IPv6 */
+	u16 l3_len;		/* outer header length incl. IPv6 extensions */
+	u16 l4_off;
+	u16 l4csum_off;
+	u16 in_off;		/* inner IP header */
+	u16 in_saddr_off, in_daddr_off;
+	u16 in_l3csum_off;
+	u16 in_l3_len;
+	u16 in_l4_off;
+	u16 in_l4csum_off;
+	u32 len;		/* packet length from the network header */
+	u32 need;		/* bytes that must be linear for the next parse */
+	u32 write_len;		/* bytes a rewrite may touch */
+};
+
+enum mob_parse_result {
+	MOB_PARSE_OK,
+	MOB_PARSE_NEED,		/* make p->need bytes linear and parse again */
+	MOB_PARSE_BAD_L3,	/* not a usable IP header: leave the packet alone */
+};
+
+enum mob_parse_result mob_pkt_parse(struct mob_pkt *p, const u8 *buf,
+				    u32 avail, u32 len, u8 family);
+
+enum mob_verdict {
+	MOB_PASS,
+	MOB_REWRITE,
+	MOB_DROP,
+};
+
+enum mob_drop_reason {
+	MOB_DROP_NONE,
+	MOB_DROP_UNKNOWN_HOA,
+	MOB_DROP_LEAK,
+	MOB_DROP_MALFORMED,
+	MOB_DROP_UNSUPPORTED,
+	MOB_DROP_NOMEM,
+	MOB_DROP_NR
+};
+
+/* What the packet path knows besides the bytes. */
+struct mob_meta {
+	int in_ifindex;		/* input interface, 0 if locally generated */
+	bool to_host;		/* unicast to this host at L2 (PACKET_HOST) */
+};
+
+struct mob_decision {
+	u8 verdict;		/* enum mob_verdict */
+	u8 reason;		/* enum mob_drop_reason */
+	u8 event;		/* enum mob_event_type to report, or 0 */
+	u8 n_acct;
+	const struct mob_addr *set[MOB_F_NR];
+	const struct mob_bind_core *acct[2];	/* bindings that translated */
+};
+
+struct mob_net;
+
+/*
+ * Provided by the table (kmod/table.c in the kernel, a mock in the host
+ * tests).  Called under rcu_read_lock(); results stay valid until it ends.
+ */
+const struct mob_bind_core *mob_lookup_hoa(struct mob_net *mn,
+					   const struct mob_addr *a);
+const struct mob_bind_core *mob_lookup_moa(struct mob_net *mn,
+					   const struct mob_addr *a);
+bool mob_in_home(struct mob_net *mn, const struct mob_addr *a);
+/* Only asked on the rare path of an address with no binding. */
+bool mob_addr_is_local(struct mob_net *mn, const struct mob_addr *a);
+
+bool mob_addr_usable(const struct mob_addr *a);
+
+void mob_decide(struct mob_net *mn, enum mob_hook hook, const u8 *buf,
+		const struct mob_pkt *p, const struct mob_meta *meta,
+		struct mob_decision *d);
+
+void mob_rewrite(u8 *buf, const struct mob_pkt *p,
+		 const struct mob_decision *d, bool csum_partial);
+
+/* Copies the address at buf + off into a zero-padded key. */
+static inline void mob_addr_load(struct mob_addr *a, u8 family,
+				 const u8 *buf, u16 off)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = family;
+	if (family == AF_INET)
+		memcpy(&a->ip, buf + off, 4);
+	else
+		memcpy(&a->ip6, buf + off, 16);
+}
+
+static inline unsigned int mob_addr_len(u8 family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+#endif /* _MOB_XLAT_CORE_H */
