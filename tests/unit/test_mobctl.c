@@ -1,0 +1,799 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mobctl without a kernel: command lookup, argument parsing and the
+ * requests it builds, and text and JSON output from the one print path
+ * (bindings, events, counters), captured in memory.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "mobctl.h"
+#include "suites.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define FAKE_FAMILY 0x42
+
+static char *out_buf, *err_buf;
+static size_t out_len, err_len;
+static struct mob_nl *h;
+
+static void capture_setup(void)
+{
+	out_buf = err_buf = NULL;
+	mobctl_out = open_memstream(&out_buf, &out_len);
+	mobctl_errf = open_memstream(&err_buf, &err_len);
+	ck_assert_ptr_nonnull(mobctl_out);
+	ck_assert_ptr_nonnull(mobctl_errf);
+	memset(&mobctl_opts, 0, sizeof(mobctl_opts));
+	h = calloc(1, sizeof(*h));
+	ck_assert_ptr_nonnull(h);
+	h->family = FAKE_FAMILY;
+}
+
+static void capture_teardown(void)
+{
+	fclose(mobctl_out);
+	fclose(mobctl_errf);
+	free(out_buf);
+	free(err_buf);
+	free(h);
+}
+
+static const char *out_text(void)
+{
+	fflush(mobctl_out);
+	return out_buf;
+}
+
+static const char *err_text(void)
+{
+	fflush(mobctl_errf);
+	return err_buf;
+}
+
+/* Split a command line at spaces into the static argv; returns argc. */
+static char *argv_buf[16];
+static char line_buf[256];
+
+static int split(const char *line)
+{
+	char *p, *save = NULL;
+	int argc = 0;
+
+	snprintf(line_buf, sizeof(line_buf), "%s", line);
+	for (p = strtok_r(line_buf, " ", &save); p && argc < 15;
+	     p = strtok_r(NULL, " ", &save))
+		argv_buf[argc++] = p;
+	argv_buf[argc] = NULL;
+	return argc;
+}
+
+static union mob_ip addr(int family, const char *s)
+{
+	union mob_ip a;
+
+	memset(&a, 0, sizeof(a));
+	ck_assert_int_eq(inet_pton(family, s, &a), 1);
+	return a;
+}
+
+/* Command lookup in the real tables. */
+static const struct {
+	const struct mobctl_cmd *cmds;
+	const char *word;
+	const char *want;	/* NULL: unknown or ambiguous */
+} lookups[] = {
+	{ mobctl_binding_cmds, "a", "add" },
+	{ mobctl_binding_cmds, "rep", "replace" },
+	{ mobctl_binding_cmds, "d", "del" },
+	{ mobctl_binding_cmds, "g", "get" },
+	{ mobctl_binding_cmds, "s", "show" },
+	{ mobctl_binding_cmds, "li", "list" },
+	{ mobctl_binding_cmds, "f", "flush" },
+	{ mobctl_binding_cmds, "h", "help" },
+	{ mobctl_binding_cmds, "flush", "flush" },
+	{ mobctl_binding_cmds, "x", NULL },
+	{ mobctl_binding_cmds, "", NULL },
+	{ mobctl_binding_cmds, "shows", NULL },
+	{ mobctl_prefix_cmds, "a", "add" },
+	{ mobctl_prefix_cmds, "d", "del" },
+	{ mobctl_prefix_cmds, "s", "show" },
+	{ mobctl_config_cmds, "s", NULL },	/* show or set */
+	{ mobctl_config_cmds, "se", "set" },
+	{ mobctl_config_cmds, "sh", "show" },
+};
+
+START_TEST(test_lookup)
+{
+	int i = mobctl_find_cmd(lookups[_i].cmds, lookups[_i].word);
+
+	if (lookups[_i].want) {
+		ck_assert_int_ge(i, 0);
+		ck_assert_str_eq(lookups[_i].cmds[i].name, lookups[_i].want);
+	} else {
+		ck_assert_int_lt(i, 0);
+	}
+}
+END_TEST
+
+static const struct {
+	int (*object)(int argc, char **argv);
+	const char *line;
+	int ret;
+	const char *out;	/* start of stdout, or NULL for none */
+	const char *err;
+} dispatches[] = {
+	{ do_binding, "x", 1, NULL,
+	  "Command \"x\" is unknown, try \"mobctl binding help\".\n" },
+	{ do_config, "s", 1, NULL,
+	  "Command \"s\" is unknown, try \"mobctl config help\".\n" },
+	{ do_prefix, "frob 10.0.0.0/8", 1, NULL,
+	  "Command \"frob\" is unknown, try \"mobctl prefix help\".\n" },
+	{ do_stats, "x", 1, NULL,
+	  "Command \"x\" is unknown, try \"mobctl stats help\".\n" },
+	{ do_monitor, "x", 1, NULL,
+	  "Command \"x\" is unknown, try \"mobctl monitor help\".\n" },
+	{ do_binding, "help", 0, "Usage: mobctl binding { add | replace | change }", NULL },
+	{ do_binding, "h", 0, "Usage: mobctl binding", NULL },
+	{ do_binding, "add help", 0, "Usage: mobctl binding", NULL },
+	{ do_prefix, "help", 0, "Usage: mobctl prefix { add | del }", NULL },
+	{ do_config, "h", 0, "Usage: mobctl config show", NULL },
+	{ do_stats, "help", 0, "Usage: mobctl stats", NULL },
+	{ do_monitor, "help", 0, "Usage: mobctl monitor", NULL },
+	/* Bad input is refused before any socket is opened. */
+	{ do_binding, "add 10.0.0.x moa 10.1.1.1 local", 1, NULL,
+	  "Error: Invalid HoA \"10.0.0.x\": expected an IPv4 or IPv6 address\n" },
+	{ do_binding, "del", 1, NULL, "Error: missing HoA\n" },
+	{ do_binding, "get 10.0.0.1 extra", 1, NULL,
+	  "Error: unexpected \"extra\" after the HoA\n" },
+	{ do_binding, "show both", 1, NULL,
+	  "Error: unexpected \"both\": expected \"local\" or \"remote\"\n" },
+	{ do_binding, "flush local remote", 1, NULL,
+	  "Error: unexpected \"remote\" after \"local\"\n" },
+	{ do_prefix, "add 10.99.0.1/16", 1, NULL,
+	  "Error: Invalid prefix \"10.99.0.1/16\": host bits are set (did you mean 10.99.0.0/16?)\n" },
+	{ do_prefix, "del", 1, NULL, "Error: missing PREFIX/LEN\n" },
+	{ do_prefix, "show x", 1, NULL, "Error: unexpected \"x\"\n" },
+	{ do_config, "set max-bindings 0", 1, NULL,
+	  "Error: Invalid max-bindings \"0\": expected a number from 1 to 16777216\n" },
+};
+
+START_TEST(test_dispatch)
+{
+	int argc = split(dispatches[_i].line);
+
+	ck_assert_int_eq(dispatches[_i].object(argc, argv_buf),
+			 dispatches[_i].ret);
+	if (dispatches[_i].out) {
+		ck_assert_ptr_nonnull(out_text());
+		ck_assert_msg(!strncmp(out_text(), dispatches[_i].out,
+				       strlen(dispatches[_i].out)),
+			      "stdout: %s", out_text());
+	} else {
+		ck_assert_uint_eq(strlen(out_text() ? out_text() : ""), 0);
+	}
+	ck_assert_str_eq(err_text() ? err_text() : "",
+			 dispatches[_i].err ? dispatches[_i].err : "");
+}
+END_TEST
+
+static const struct {
+	const char *line;
+	const char *err;
+} binding_bad[] = {
+	{ "", "Error: missing HoA: expected HOA moa MOA { local | remote }\n" },
+	{ "10.0.0.x moa 10.1.1.1 local",
+	  "Error: Invalid HoA \"10.0.0.x\": expected an IPv4 or IPv6 address\n" },
+	{ "10.0.0.1 moa 10.1.1.x local",
+	  "Error: Invalid MoA \"10.1.1.x\": expected an IPv4 or IPv6 address\n" },
+	{ "10.0.0.1 moa ::1 local",
+	  "Error: HoA and MoA must be the same address family\n" },
+	{ "2001:db8::1 moa 10.0.0.1 remote",
+	  "Error: HoA and MoA must be the same address family\n" },
+	{ "10.0.0.1 moa 10.0.0.1 local", "Error: HoA and MoA must differ\n" },
+	{ "10.0.0.1 moa 10.1.1.1", "Error: missing \"local\" or \"remote\"\n" },
+	{ "10.0.0.1 local", "Error: missing \"moa MOA\"\n" },
+	{ "10.0.0.1 moa", "Error: \"moa\" needs an address\n" },
+	{ "10.0.0.1 moa 10.1.1.1 local dev",
+	  "Error: \"dev\" needs an interface name\n" },
+	{ "10.0.0.1 moa 10.1.1.1 local remote",
+	  "Error: give one of \"local\" or \"remote\"\n" },
+	{ "10.0.0.1 moa 10.1.1.1 moa 10.1.1.2 local",
+	  "Error: duplicate \"moa\"\n" },
+	{ "10.0.0.1 moa 10.1.1.1 local dev lo dev lo",
+	  "Error: duplicate \"dev\"\n" },
+	{ "10.0.0.1 moa 10.1.1.1 remote dev lo",
+	  "Error: \"dev\" is only for local bindings\n" },
+	{ "10.0.0.1 moa 10.1.1.1 local dev nope0",
+	  "Error: Cannot find device \"nope0\"\n" },
+	{ "10.0.0.1 moa 10.1.1.1 local bogus",
+	  "Error: unexpected \"bogus\": expected moa, local, remote or dev\n" },
+};
+
+START_TEST(test_binding_parse_bad)
+{
+	struct mob_binding_info b;
+	int argc = split(binding_bad[_i].line);
+
+	ck_assert_int_lt(mobctl_binding_parse_new(argc, argv_buf, &b), 0);
+	ck_assert_str_eq(err_text(), binding_bad[_i].err);
+}
+END_TEST
+
+/* The request "binding add/replace/change" sends, compared byte for byte. */
+static const struct {
+	const char *line;
+	uint32_t flags;
+	int family;
+	const char *hoa, *moa;
+	uint8_t kind;
+	uint32_t ifindex;
+} binding_good[] = {
+	{ "10.99.0.11 moa 10.1.1.11 local dev lo", 0,
+	  AF_INET, "10.99.0.11", "10.1.1.11", MOB_KIND_LOCAL, 1 },
+	{ "10.99.0.11 m 10.1.1.11 l d lo", MOB_BINDING_F_REPLACE,
+	  AF_INET, "10.99.0.11", "10.1.1.11", MOB_KIND_LOCAL, 1 },
+	{ "10.99.0.11 remote moa 10.2.2.22", MOB_BINDING_F_REPLACE,
+	  AF_INET, "10.99.0.11", "10.2.2.22", MOB_KIND_REMOTE, 0 },
+	{ "10.99.0.11 remote moa 10.2.2.22",
+	  MOB_BINDING_F_REPLACE | MOB_BINDING_F_NOCREATE,
+	  AF_INET, "10.99.0.11", "10.2.2.22", MOB_KIND_REMOTE, 0 },
+	{ "2001:db8:99::11 moa 2001:db8:1::11 local", 0, AF_INET6,
+	  "2001:db8:99::11", "2001:db8:1::11", MOB_KIND_LOCAL, 0 },
+};
+
+START_TEST(test_binding_request)
+{
+	struct mob_binding_info b;
+	union mob_ip hoa = addr(binding_good[_i].family, binding_good[_i].hoa);
+	union mob_ip moa = addr(binding_good[_i].family, binding_good[_i].moa);
+	size_t alen = binding_good[_i].family == AF_INET ? 4 : 16;
+	char want[MOB_NL_REQ_SIZE] __attribute__((aligned(4))) = { 0 };
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *genl;
+	struct nlattr *nest;
+	int argc = split(binding_good[_i].line);
+
+	ck_assert_int_eq(mobctl_binding_parse_new(argc, argv_buf, &b), 0);
+	ck_assert_str_eq(err_text() ? err_text() : "", "");
+	ck_assert_int_eq(mob_build_binding_new(h, binding_good[_i].flags, &b),
+			 0);
+
+	nlh = mnl_nlmsg_put_header(want);
+	nlh->nlmsg_type = FAKE_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = MOB_CMD_BINDING_NEW;
+	genl->version = MOB_GENL_VERSION;
+	nest = mnl_attr_nest_start(nlh, MOB_A_BINDING);
+	mnl_attr_put(nlh, alen == 4 ? MOB_BINDING_A_HOA4 : MOB_BINDING_A_HOA6,
+		     alen, &hoa);
+	mnl_attr_put(nlh, alen == 4 ? MOB_BINDING_A_MOA4 : MOB_BINDING_A_MOA6,
+		     alen, &moa);
+	mnl_attr_put_u8(nlh, MOB_BINDING_A_KIND, binding_good[_i].kind);
+	if (binding_good[_i].ifindex)
+		mnl_attr_put_u32(nlh, MOB_BINDING_A_IFINDEX,
+				 binding_good[_i].ifindex);
+	if (binding_good[_i].flags)
+		mnl_attr_put_u32(nlh, MOB_BINDING_A_FLAGS,
+				 binding_good[_i].flags);
+	mnl_attr_nest_end(nlh, nest);
+
+	ck_assert_uint_eq(h->req.nlh.nlmsg_len, nlh->nlmsg_len);
+	ck_assert_mem_eq(h->req.buf, want, nlh->nlmsg_len);
+}
+END_TEST
+
+START_TEST(test_prefix_request)
+{
+	struct mob_prefix_info p;
+	const struct nlattr *nest, *a;
+	const struct nlmsghdr *nlh = &h->req.nlh;
+	const uint8_t want[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x99 };
+
+	ck_assert_int_eq(mobctl_prefix_parse(split("2001:db8:99::/48"),
+					     argv_buf, &p), 0);
+	ck_assert_int_eq(mob_build_prefix(h, MOB_CMD_PREFIX_NEW, &p), 0);
+	ck_assert_uint_eq(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK);
+	nest = mnl_nlmsg_get_payload_offset(nlh, GENL_HDRLEN);
+	ck_assert_uint_eq(nest->nla_type, MOB_A_PREFIX | NLA_F_NESTED);
+	a = mnl_attr_get_payload(nest);
+	ck_assert_uint_eq(a->nla_type, MOB_PREFIX_A_ADDR6);
+	ck_assert_uint_eq(mnl_attr_get_payload_len(a), 16);
+	ck_assert_mem_eq(mnl_attr_get_payload(a), want, 16);
+	a = mnl_attr_next(a);
+	ck_assert_uint_eq(a->nla_type, MOB_PREFIX_A_LEN);
+	ck_assert_uint_eq(mnl_attr_get_u8(a), 48);
+	ck_assert_uint_eq(nlh->nlmsg_len, 16 + 4 + 4 + 20 + 8);
+
+	ck_assert_int_lt(mobctl_prefix_parse(split("10.0.0.0/8 10.1.0.0/16"),
+					     argv_buf, &p), 0);
+	ck_assert_str_eq(err_text(),
+			 "Error: unexpected \"10.1.0.0/16\" after the prefix\n");
+}
+END_TEST
+
+static const struct {
+	const char *line;
+	int err;
+	uint32_t value;
+	const char *msg;
+} config_sets[] = {
+	{ "max-bindings 65536", 0, 65536, "" },
+	{ "max 1", 0, 1, "" },
+	{ "max-bindings 16777216", 0, 16777216, "" },
+	{ "", -EINVAL, 0, "Error: nothing to set: expected max-bindings N\n" },
+	{ "max-bindings", -EINVAL, 0,
+	  "Error: \"max-bindings\" needs a number\n" },
+	{ "max-bindings 16777217", -EINVAL, 0,
+	  "Error: Invalid max-bindings \"16777217\": expected a number from 1 to 16777216\n" },
+	{ "max-bindings -5", -EINVAL, 0,
+	  "Error: Invalid max-bindings \"-5\": expected a number from 1 to 16777216\n" },
+	{ "max-bindings 10 max-bindings 20", -EINVAL, 0,
+	  "Error: duplicate \"max-bindings\"\n" },
+	{ "min-bindings 10", -EINVAL, 0,
+	  "Error: unexpected \"min-bindings\": expected max-bindings\n" },
+};
+
+START_TEST(test_config_set)
+{
+	uint32_t v = 0;
+	int argc = split(config_sets[_i].line);
+
+	ck_assert_int_eq(mobctl_config_parse_set(argc, argv_buf, &v),
+			 config_sets[_i].err);
+	ck_assert_str_eq(err_text() ? err_text() : "", config_sets[_i].msg);
+	if (!config_sets[_i].err)
+		ck_assert_uint_eq(v, config_sets[_i].value);
+}
+END_TEST
+
+/* One binding, printed as "binding show" does, text and JSON. */
+static struct mob_binding_info sample_binding(int variant)
+{
+	struct mob_binding_info b = {
+		.family = AF_INET,
+		.hoa = addr(AF_INET, "10.99.0.11"),
+		.moa = addr(AF_INET, "10.1.1.11"),
+		.has_moa = true,
+		.kind = MOB_KIND_LOCAL,
+		.ifindex = 1,
+		.has_stats = true,
+		.stats = {
+			.packets_in = 3, .bytes_in = 252,
+			.packets_out = 4, .bytes_out = 336,
+			.idle_msec = 1500, .has_idle = true,
+		},
+	};
+
+	if (variant == 1) {
+		b.family = AF_INET6;
+		b.hoa = addr(AF_INET6, "2001:db8:99::11");
+		b.moa = addr(AF_INET6, "2001:db8:1::11");
+		b.kind = MOB_KIND_REMOTE;
+		b.ifindex = 0;
+		b.stats.has_idle = false;
+		b.stats.idle_msec = 0;
+	} else if (variant == 2) {
+		b.ifindex = 0x7ffffff0;	/* no such interface */
+		b.stats.idle_msec = 3723000;
+	}
+	return b;
+}
+
+static const struct {
+	int variant;
+	bool json;
+	int stats;
+	const char *want;
+} binding_outputs[] = {
+	{ 0, false, 0, "10.99.0.11 moa 10.1.1.11 local dev lo\n" },
+	{ 0, true, 0,
+	  "[{\"hoa\":\"10.99.0.11\",\"moa\":\"10.1.1.11\",\"kind\":\"local\","
+	  "\"dev\":\"lo\",\"ifindex\":1}]\n" },
+	{ 0, false, 1,
+	  "10.99.0.11 moa 10.1.1.11 local dev lo\n"
+	  "    in 3 packets 252 bytes  out 4 packets 336 bytes  idle 1.500s\n" },
+	{ 0, true, 1,
+	  "[{\"hoa\":\"10.99.0.11\",\"moa\":\"10.1.1.11\",\"kind\":\"local\","
+	  "\"dev\":\"lo\",\"ifindex\":1,\"stats\":{\"packets_in\":3,"
+	  "\"bytes_in\":252,\"packets_out\":4,\"bytes_out\":336,"
+	  "\"idle_msec\":1500}}]\n" },
+	{ 0, false, 2,
+	  "10.99.0.11 moa 10.1.1.11 local dev lo ifindex 1\n"
+	  "    in 3 packets 252 bytes  out 4 packets 336 bytes  idle 1500ms\n" },
+	{ 1, false, 0, "2001:db8:99::11 moa 2001:db8:1::11 remote\n" },
+	{ 1, false, 1,
+	  "2001:db8:99::11 moa 2001:db8:1::11 remote\n"
+	  "    in 3 packets 252 bytes  out 4 packets 336 bytes  unused\n" },
+	{ 1, true, 1,
+	  "[{\"hoa\":\"2001:db8:99::11\",\"moa\":\"2001:db8:1::11\","
+	  "\"kind\":\"remote\",\"stats\":{\"packets_in\":3,\"bytes_in\":252,"
+	  "\"packets_out\":4,\"bytes_out\":336}}]\n" },
+	{ 2, false, 1,
+	  "10.99.0.11 moa 10.1.1.11 local ifindex 2147483632\n"
+	  "    in 3 packets 252 bytes  out 4 packets 336 bytes  idle 1h02m\n" },
+	{ 2, true, 0,
+	  "[{\"hoa\":\"10.99.0.11\",\"moa\":\"10.1.1.11\",\"kind\":\"local\","
+	  "\"ifindex\":2147483632}]\n" },
+};
+
+START_TEST(test_binding_output)
+{
+	struct mob_binding_info b = sample_binding(binding_outputs[_i].variant);
+	struct mob_out o;
+
+	mobctl_opts.json = binding_outputs[_i].json;
+	mobctl_opts.stats = binding_outputs[_i].stats;
+	mobctl_out_init(&o);
+	mob_out_open_array(&o, NULL);
+	mob_out_open_object(&o, NULL);
+	mobctl_print_binding(&o, &b);
+	mob_out_close_object(&o);
+	mob_out_nl(&o);
+	mob_out_close_array(&o);
+	ck_assert_int_eq(mobctl_out_end(&o), 0);
+	ck_assert_str_eq(out_text(), binding_outputs[_i].want);
+}
+END_TEST
+
+START_TEST(test_json_empty_and_pretty)
+{
+	struct mob_out o;
+
+	/* "binding show" with no bindings: [] in JSON, nothing in text. */
+	mob_out_init(&o, mobctl_out, true, false);
+	mob_out_open_array(&o, NULL);
+	mob_out_close_array(&o);
+	ck_assert_int_eq(mob_out_end(&o), 0);
+	mob_out_init(&o, mobctl_out, false, false);
+	mob_out_open_array(&o, NULL);
+	mob_out_close_array(&o);
+	ck_assert_int_eq(mob_out_end(&o), 0);
+	ck_assert_str_eq(out_text(), "[]\n");
+
+	/* Pretty, and no "\/" escapes in prefixes. */
+	mob_out_init(&o, mobctl_out, true, true);
+	mob_out_open_object(&o, NULL);
+	mob_out_string(&o, "prefix", "%s", "10.99.0.0/16");
+	mob_out_close_object(&o);
+	ck_assert_int_eq(mob_out_end(&o), 0);
+	ck_assert_str_eq(out_text(), "[]\n{\n  \"prefix\": \"10.99.0.0/16\"\n}\n");
+}
+END_TEST
+
+START_TEST(test_out_misuse)
+{
+	struct mob_out o;
+
+	/* A value with no key in an object, and a close too many. */
+	mob_out_init(&o, mobctl_out, true, false);
+	mob_out_open_object(&o, NULL);
+	mob_out_u64(&o, NULL, "%" PRIu64, 1);	/* text only: fine */
+	mob_out_string(&o, "a", NULL, "b");	/* JSON only: fine */
+	mob_out_close_object(&o);
+	ck_assert_int_eq(mob_out_end(&o), 0);
+	ck_assert_str_eq(out_text(), "{\"a\":\"b\"}\n");
+
+	mob_out_init(&o, mobctl_out, true, false);
+	mob_out_close_object(&o);
+	ck_assert_int_eq(mob_out_end(&o), -EINVAL);
+
+	mob_out_init(&o, mobctl_out, true, false);
+	mob_out_open_object(&o, NULL);
+	mob_out_close_object(&o);
+	mob_out_open_object(&o, NULL);		/* a second document */
+	ck_assert_int_eq(mob_out_end(&o), -EINVAL);
+}
+END_TEST
+
+/* Events as monitor prints them. */
+static char evbuf[4096] __attribute__((aligned(4)));
+
+static struct nlmsghdr *ev_start(uint8_t cmd)
+{
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *genl;
+
+	memset(evbuf, 0, sizeof(evbuf));
+	nlh = mnl_nlmsg_put_header(evbuf);
+	nlh->nlmsg_type = FAKE_FAMILY;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = cmd;
+	genl->version = MOB_GENL_VERSION;
+	return nlh;
+}
+
+static void ev_put_addr(struct nlmsghdr *nlh, uint16_t type, int family,
+			const char *s)
+{
+	union mob_ip a = addr(family, s);
+
+	mnl_attr_put(nlh, type, family == AF_INET ? 4 : 16, &a);
+}
+
+static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+static void ev_binding(struct nlmsghdr *nlh, bool prev)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, MOB_A_BINDING);
+
+	ev_put_addr(nlh, MOB_BINDING_A_HOA4, AF_INET, "10.99.0.11");
+	if (prev) {
+		ev_put_addr(nlh, MOB_BINDING_A_MOA4, AF_INET, "10.2.2.22");
+		mnl_attr_put_u8(nlh, MOB_BINDING_A_KIND, MOB_KIND_REMOTE);
+		ev_put_addr(nlh, MOB_BINDING_A_PREV_MOA4, AF_INET, "10.1.1.11");
+		mnl_attr_put_u8(nlh, MOB_BINDING_A_PREV_KIND, MOB_KIND_LOCAL);
+	} else {
+		ev_put_addr(nlh, MOB_BINDING_A_MOA4, AF_INET, "10.1.1.11");
+		mnl_attr_put_u8(nlh, MOB_BINDING_A_KIND, MOB_KIND_LOCAL);
+		mnl_attr_put_u32(nlh, MOB_BINDING_A_IFINDEX, 1);
+	}
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void ev_binding_new(struct nlmsghdr *nlh)
+{
+	ev_binding(nlh, false);
+}
+
+static void ev_binding_replace(struct nlmsghdr *nlh)
+{
+	ev_binding(nlh, true);
+}
+
+static void ev_flush_remote(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, MOB_A_BINDING);
+
+	mnl_attr_put_u8(nlh, MOB_BINDING_A_KIND, MOB_KIND_REMOTE);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void ev_nothing(struct nlmsghdr *nlh)
+{
+}
+
+static void ev_prefix6(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, MOB_A_PREFIX);
+
+	ev_put_addr(nlh, MOB_PREFIX_A_ADDR6, AF_INET6, "2001:db8:99::");
+	mnl_attr_put_u8(nlh, MOB_PREFIX_A_LEN, 48);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void ev_event(struct nlmsghdr *nlh, uint8_t type, int family,
+		     const char *sender, const char *target, bool lladdr)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, MOB_A_EVENT);
+
+	mnl_attr_put_u8(nlh, MOB_EVENT_A_TYPE, type);
+	mnl_attr_put_u32(nlh, MOB_EVENT_A_IFINDEX, 1);
+	if (lladdr)
+		mnl_attr_put(nlh, MOB_EVENT_A_LLADDR, 6, mac);
+	if (sender)
+		ev_put_addr(nlh, family == AF_INET ? MOB_EVENT_A_SENDER4 :
+			    MOB_EVENT_A_SENDER6, family, sender);
+	if (target)
+		ev_put_addr(nlh, family == AF_INET ? MOB_EVENT_A_TARGET4 :
+			    MOB_EVENT_A_TARGET6, family, target);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void ev_arp_request(struct nlmsghdr *nlh)
+{
+	ev_event(nlh, MOB_EVENT_ARP_REQUEST, AF_INET, "10.99.0.11",
+		 "10.99.0.1", true);
+}
+
+static void ev_dad(struct nlmsghdr *nlh)
+{
+	ev_event(nlh, MOB_EVENT_DAD, AF_INET6, NULL, "2001:db8:99::11", true);
+}
+
+static void ev_rarp(struct nlmsghdr *nlh)
+{
+	ev_event(nlh, MOB_EVENT_RARP, AF_INET, NULL, NULL, true);
+}
+
+static void ev_garp(struct nlmsghdr *nlh)
+{
+	ev_event(nlh, MOB_EVENT_GARP, AF_INET, NULL, "10.99.0.11", true);
+}
+
+static void ev_unknown_dst(struct nlmsghdr *nlh)
+{
+	ev_event(nlh, MOB_EVENT_UNKNOWN_DST, AF_INET, "10.99.0.11",
+		 "10.99.0.99", false);
+}
+
+static void ev_future_type(struct nlmsghdr *nlh)
+{
+	ev_event(nlh, 99, AF_INET, NULL, "10.99.0.11", false);
+}
+
+static const struct {
+	uint8_t cmd;
+	void (*build)(struct nlmsghdr *nlh);
+	const char *text;
+	const char *json;
+} events[] = {
+	{ MOB_CMD_BINDING_NEW, ev_binding_new,
+	  "binding new 10.99.0.11 moa 10.1.1.11 local dev lo\n",
+	  "{\"event\":\"binding\",\"type\":\"new\",\"hoa\":\"10.99.0.11\","
+	  "\"moa\":\"10.1.1.11\",\"kind\":\"local\",\"dev\":\"lo\","
+	  "\"ifindex\":1}\n" },
+	{ MOB_CMD_BINDING_NEW, ev_binding_replace,
+	  "binding replace 10.99.0.11 moa 10.2.2.22 remote prev moa 10.1.1.11 local\n",
+	  "{\"event\":\"binding\",\"type\":\"replace\",\"hoa\":\"10.99.0.11\","
+	  "\"moa\":\"10.2.2.22\",\"kind\":\"remote\",\"prev\":{\"moa\":"
+	  "\"10.1.1.11\",\"kind\":\"local\"}}\n" },
+	{ MOB_CMD_BINDING_DEL, ev_binding_new,
+	  "binding del 10.99.0.11 moa 10.1.1.11 local dev lo\n",
+	  "{\"event\":\"binding\",\"type\":\"del\",\"hoa\":\"10.99.0.11\","
+	  "\"moa\":\"10.1.1.11\",\"kind\":\"local\",\"dev\":\"lo\","
+	  "\"ifindex\":1}\n" },
+	{ MOB_CMD_BINDING_FLUSH, ev_flush_remote, "binding flush remote\n",
+	  "{\"event\":\"binding\",\"type\":\"flush\",\"kind\":\"remote\"}\n" },
+	{ MOB_CMD_BINDING_FLUSH, ev_nothing, "binding flush\n",
+	  "{\"event\":\"binding\",\"type\":\"flush\"}\n" },
+	{ MOB_CMD_PREFIX_NEW, ev_prefix6, "prefix new 2001:db8:99::/48\n",
+	  "{\"event\":\"prefix\",\"type\":\"new\",\"prefix\":\"2001:db8:99::/48\"}\n" },
+	{ MOB_CMD_PREFIX_DEL, ev_prefix6, "prefix del 2001:db8:99::/48\n",
+	  "{\"event\":\"prefix\",\"type\":\"del\",\"prefix\":\"2001:db8:99::/48\"}\n" },
+	{ MOB_CMD_NEIGH, ev_arp_request,
+	  "neigh arp-request dev lo lladdr 52:54:00:12:34:56 sender 10.99.0.11 target 10.99.0.1\n",
+	  "{\"event\":\"neigh\",\"type\":\"arp-request\",\"dev\":\"lo\","
+	  "\"ifindex\":1,\"lladdr\":\"52:54:00:12:34:56\",\"sender\":"
+	  "\"10.99.0.11\",\"target\":\"10.99.0.1\"}\n" },
+	{ MOB_CMD_NEIGH, ev_dad,
+	  "neigh dad dev lo lladdr 52:54:00:12:34:56 target 2001:db8:99::11\n",
+	  "{\"event\":\"neigh\",\"type\":\"dad\",\"dev\":\"lo\",\"ifindex\":1,"
+	  "\"lladdr\":\"52:54:00:12:34:56\",\"target\":\"2001:db8:99::11\"}\n" },
+	{ MOB_CMD_ANNOUNCE, ev_rarp,
+	  "announce rarp dev lo lladdr 52:54:00:12:34:56\n",
+	  "{\"event\":\"announce\",\"type\":\"rarp\",\"dev\":\"lo\","
+	  "\"ifindex\":1,\"lladdr\":\"52:54:00:12:34:56\"}\n" },
+	{ MOB_CMD_ANNOUNCE, ev_garp,
+	  "announce garp dev lo lladdr 52:54:00:12:34:56 target 10.99.0.11\n",
+	  "{\"event\":\"announce\",\"type\":\"garp\",\"dev\":\"lo\","
+	  "\"ifindex\":1,\"lladdr\":\"52:54:00:12:34:56\",\"target\":"
+	  "\"10.99.0.11\"}\n" },
+	{ MOB_CMD_UNKNOWN_HOA, ev_unknown_dst,
+	  "unknown-hoa dst from 10.99.0.11 to 10.99.0.99 dev lo\n",
+	  "{\"event\":\"unknown-hoa\",\"type\":\"dst\",\"src\":\"10.99.0.11\","
+	  "\"dst\":\"10.99.0.99\",\"dev\":\"lo\",\"ifindex\":1}\n" },
+	{ MOB_CMD_NEIGH, ev_future_type,
+	  "neigh type-99 dev lo target 10.99.0.11\n",
+	  "{\"event\":\"neigh\",\"type\":\"type-99\",\"dev\":\"lo\","
+	  "\"ifindex\":1,\"target\":\"10.99.0.11\"}\n" },
+	{ 42, ev_nothing, "unknown cmd 42\n",
+	  "{\"event\":\"unknown\",\"cmd\":42}\n" },
+};
+
+START_TEST(test_event_output)
+{
+	int which = _i / 2;
+	bool json = _i % 2;
+	struct nlmsghdr *nlh = ev_start(events[which].cmd);
+	struct mob_out o;
+
+	events[which].build(nlh);
+	mobctl_opts.json = json;
+	mobctl_out_init(&o);
+	ck_assert_int_eq(mobctl_print_event(&o, nlh), 0);
+	ck_assert_int_eq(mob_out_end(&o), 0);
+	ck_assert_str_eq(out_text(), json ? events[which].json :
+					    events[which].text);
+}
+END_TEST
+
+START_TEST(test_event_bad)
+{
+	struct nlmsghdr *nlh;
+	struct mob_out o;
+	int i;
+
+	/* No nest where one is needed, or a malformed one: nothing printed. */
+	for (i = 0; i < 2; i++) {
+		mobctl_opts.json = i;
+		mobctl_out_init(&o);
+		nlh = ev_start(MOB_CMD_NEIGH);
+		ck_assert_int_eq(mobctl_print_event(&o, nlh), -EBADMSG);
+		nlh = ev_start(MOB_CMD_BINDING_NEW);
+		ck_assert_int_eq(mobctl_print_event(&o, nlh), -EBADMSG);
+		nlh = ev_start(MOB_CMD_ANNOUNCE);
+		mnl_attr_put_u32(nlh, MOB_A_EVENT, 0);
+		ck_assert_int_eq(mobctl_print_event(&o, nlh), -EINVAL);
+		ck_assert_int_eq(mob_out_end(&o), 0);
+	}
+	ck_assert_str_eq(out_text() ? out_text() : "", "");
+}
+END_TEST
+
+START_TEST(test_stats_output)
+{
+	struct mob_stats_info s;
+	struct mob_out o;
+
+	memset(&s, 0, sizeof(s));
+	s.present[MOB_STATS_A_BINDINGS_LOCAL] = true;
+	s.counter[MOB_STATS_A_BINDINGS_LOCAL] = 2;
+	s.present[MOB_STATS_A_XLAT_IN] = true;
+	s.counter[MOB_STATS_A_XLAT_IN] = 123456789012ULL;
+	s.present[MOB_STATS_A_DROP_LEAK] = true;
+
+	mobctl_out_init(&o);
+	mobctl_print_stats(&o, &s);
+	ck_assert_int_eq(mob_out_end(&o), 0);
+	mobctl_opts.json = true;
+	mobctl_out_init(&o);
+	mobctl_print_stats(&o, &s);
+	ck_assert_int_eq(mob_out_end(&o), 0);
+	ck_assert_str_eq(out_text(),
+			 "bindings-local                 2\n"
+			 "xlat-in             123456789012\n"
+			 "drop-leak                      0\n"
+			 "{\"bindings_local\":2,\"xlat_in\":123456789012,"
+			 "\"drop_leak\":0}\n");
+}
+END_TEST
+
+START_TEST(test_format_msec)
+{
+	static const struct {
+		uint64_t ms;
+		const char *want;
+	} t[] = {
+		{ 0, "0.000s" }, { 1500, "1.500s" }, { 59999, "59.999s" },
+		{ 60000, "1m00s" }, { 3599000, "59m59s" }, { 3600000, "1h00m" },
+		{ 86399000, "23h59m" }, { 90000000, "1d01h" },
+	};
+	char buf[32];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		mobctl_format_msec(buf, sizeof(buf), t[i].ms);
+		ck_assert_str_eq(buf, t[i].want);
+	}
+}
+END_TEST
+
+Suite *mobctl_suite(void)
+{
+	Suite *s = suite_create("mobctl");
+	TCase *tc;
+
+	tc = tcase_create("commands");
+	tcase_add_checked_fixture(tc, capture_setup, capture_teardown);
+	tcase_add_loop_test(tc, test_lookup, 0, ARRAY_SIZE(lookups));
+	tcase_add_loop_test(tc, test_dispatch, 0, ARRAY_SIZE(dispatches));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("requests");
+	tcase_add_checked_fixture(tc, capture_setup, capture_teardown);
+	tcase_add_loop_test(tc, test_binding_parse_bad, 0,
+			    ARRAY_SIZE(binding_bad));
+	tcase_add_loop_test(tc, test_binding_request, 0,
+			    ARRAY_SIZE(binding_good));
+	tcase_add_test(tc, test_prefix_request);
+	tcase_add_loop_test(tc, test_config_set, 0, ARRAY_SIZE(config_sets));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("output");
+	tcase_add_checked_fixture(tc, capture_setup, capture_teardown);
+	tcase_add_loop_test(tc, test_binding_output, 0,
+			    ARRAY_SIZE(binding_outputs));
+	tcase_add_test(tc, test_json_empty_and_pretty);
+	tcase_add_test(tc, test_out_misuse);
+	tcase_add_loop_test(tc, test_event_output, 0, 2 * ARRAY_SIZE(events));
+	tcase_add_test(tc, test_event_bad);
+	tcase_add_test(tc, test_stats_output);
+	tcase_add_test(tc, test_format_msec);
+	suite_add_tcase(s, tc);
+	return s;
+}
