@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mobctl: configure and watch HoA <-> MoA translation.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "mobctl.h"
+
+static void usage(FILE *f)
+{
+	fputs("Usage: mobctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
+	      "       mobctl help\n"
+	      "where  OBJECT := { binding | prefix | stats | config | monitor }\n"
+	      "       OPTIONS := { -j[son] | -p[retty] | -s[tatistics] | -n[etns] NETNS |\n"
+	      "                    -V[ersion] | -h[elp] }\n",
+	      f);
+}
+
+static int do_help(int argc, char **argv)
+{
+	usage(mobctl_out ? mobctl_out : stdout);
+	return MOBCTL_OK;
+}
+
+static const struct mobctl_cmd objects[] = {
+	{ "binding", do_binding },
+	{ "prefix", do_prefix },
+	{ "stats", do_stats },
+	{ "config", do_config },
+	{ "monitor", do_monitor },
+	{ "help", do_help },
+	{ NULL, NULL },
+};
+
+/* "-j", "-js", "--json": a non-empty prefix of NAME after one or two '-'. */
+static bool is_option(const char *opt, const char *name)
+{
+	return *opt && !strncmp(opt, name, strlen(opt));
+}
+
+int main(int argc, char **argv)
+{
+	const char *netns = NULL;
+	const char *opt;
+	int i, ret, err;
+
+	mobctl_out = stdout;
+	mobctl_errf = stderr;
+
+	for (argc--, argv++; argc > 0 && argv[0][0] == '-'; argc--, argv++) {
+		opt = argv[0] + 1;
+		if (*opt == '-')
+			opt++;
+		if (!*opt) {			/* "-" or "--": end of options */
+			argc--;
+			argv++;
+			break;
+		}
+		if (is_option(opt, "json")) {
+			mobctl_opts.json = true;
+		} else if (is_option(opt, "pretty")) {
+			mobctl_opts.pretty = true;
+		} else if (is_option(opt, "statistics") ||
+			   is_option(opt, "stats")) {
+			mobctl_opts.stats++;
+		} else if (is_option(opt, "netns")) {
+			if (argc < 2) {
+				fprintf(stderr, "Option \"%s\" needs a network namespace name.\n",
+					argv[0]);
+				return MOBCTL_FAIL;
+			}
+			argc--;
+			argv++;
+			netns = argv[0];
+		} else if (is_option(opt, "Version")) {
+			printf("mobctl %s (mob netlink version %d)\n",
+			       MOBCTL_VERSION, MOB_GENL_VERSION);
+			return MOBCTL_OK;
+		} else if (is_option(opt, "help")) {
+			usage(stdout);
+			return MOBCTL_OK;
+		} else {
+			fprintf(stderr, "Option \"%s\" is unknown, try \"mobctl -help\".\n",
+				argv[0]);
+			return MOBCTL_FAIL;
+		}
+	}
+	if (argc == 0) {
+		usage(stderr);
+		return MOBCTL_FAIL;
+	}
+
+	i = mobctl_find_cmd(objects, argv[0]);
+	if (i < 0) {
+		fprintf(stderr, "Command \"%s\" is unknown, try \"mobctl help\".\n",
+			argv[0]);
+		return MOBCTL_FAIL;
+	}
+
+	/* Before anything looks up an interface name or opens a socket. */
+	if (netns) {
+		err = mob_netns_enter(netns);
+		if (err) {
+			fprintf(stderr, "Cannot enter network namespace \"%s\": %s\n",
+				netns, strerror(-err));
+			return MOBCTL_FAIL;
+		}
+	}
+
+	ret = objects[i].fn(argc - 1, argv + 1);
+	mobctl_nl_close();
+	if (fflush(stdout) == EOF) {
+		fprintf(stderr, "Error: cannot write the output: %s\n",
+			strerror(errno));
+		ret = MOBCTL_FAIL;
+	}
+	return ret;
+}
