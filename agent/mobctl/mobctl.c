@@ -11,6 +11,7 @@ static void usage(FILE *f)
 {
 	fputs("Usage: mobctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 	      "       mobctl help\n"
+	      "       mobctl [ OPTIONS ] -b[atch] FILE\n"
 	      "where  OBJECT := { binding | prefix | stats | config | monitor }\n"
 	      "       OPTIONS := { -j[son] | -p[retty] | -s[tatistics] | -n[etns] NETNS |\n"
 	      "                    -V[ersion] | -h[elp] }\n",
@@ -33,6 +34,34 @@ static const struct mobctl_cmd objects[] = {
 	{ NULL, NULL },
 };
 
+static int run_object(int argc, char **argv)
+{
+	int i = mobctl_find_cmd(objects, argv[0]);
+
+	if (i < 0) {
+		fprintf(stderr, "Command \"%s\" is unknown, try \"mobctl help\".\n",
+			argv[0]);
+		return MOBCTL_FAIL;
+	}
+	return objects[i].fn(argc - 1, argv + 1);
+}
+
+static int run_batch(const char *path)
+{
+	FILE *in = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	int ret;
+
+	if (!in) {
+		fprintf(stderr, "Cannot open batch file \"%s\": %s\n", path,
+			strerror(errno));
+		return MOBCTL_FAIL;
+	}
+	ret = mobctl_batch(in, path, run_object);
+	if (in != stdin)
+		fclose(in);
+	return ret;
+}
+
 /* "-j", "-js", "--json": a non-empty prefix of NAME after one or two '-'. */
 static bool is_option(const char *opt, const char *name)
 {
@@ -41,9 +70,9 @@ static bool is_option(const char *opt, const char *name)
 
 int main(int argc, char **argv)
 {
-	const char *netns = NULL;
+	const char *netns = NULL, *batch = NULL;
 	const char *opt;
-	int i, ret, err;
+	int ret, err;
 
 	mobctl_out = stdout;
 	mobctl_errf = stderr;
@@ -73,6 +102,15 @@ int main(int argc, char **argv)
 			argc--;
 			argv++;
 			netns = argv[0];
+		} else if (is_option(opt, "batch")) {
+			if (argc < 2) {
+				fprintf(stderr, "Option \"%s\" needs a file name (- for stdin).\n",
+					argv[0]);
+				return MOBCTL_FAIL;
+			}
+			argc--;
+			argv++;
+			batch = argv[0];
 		} else if (is_option(opt, "Version")) {
 			printf("mobctl %s (mob netlink version %d)\n",
 			       MOBCTL_VERSION, MOB_GENL_VERSION);
@@ -86,15 +124,12 @@ int main(int argc, char **argv)
 			return MOBCTL_FAIL;
 		}
 	}
-	if (argc == 0) {
+	if (argc == 0 && !batch) {
 		usage(stderr);
 		return MOBCTL_FAIL;
 	}
-
-	i = mobctl_find_cmd(objects, argv[0]);
-	if (i < 0) {
-		fprintf(stderr, "Command \"%s\" is unknown, try \"mobctl help\".\n",
-			argv[0]);
+	if (argc && batch) {
+		fprintf(stderr, "Give either -batch FILE or a command, not both.\n");
 		return MOBCTL_FAIL;
 	}
 
@@ -108,7 +143,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	ret = objects[i].fn(argc - 1, argv + 1);
+	ret = batch ? run_batch(batch) : run_object(argc, argv);
 	mobctl_nl_close();
 	if (fflush(stdout) == EOF) {
 		fprintf(stderr, "Error: cannot write the output: %s\n",

@@ -75,6 +75,11 @@ int do_config(int argc, char **argv);
 int mobctl_config_parse_set(int argc, char **argv, uint32_t *max_bindings);
 extern const struct mobctl_cmd mobctl_config_cmds[];
 
+/* batch.c */
+int mobctl_batch_split(char *line, char **argv, int max);
+int mobctl_batch(FILE *in, const char *name,
+		 int (*run)(int argc, char **argv));
+
 /* monitor.c */
 int do_monitor(int argc, char **argv);
 int mobctl_print_event(struct mob_out *o, const struct nlmsghdr *nlh);

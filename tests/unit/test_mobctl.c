@@ -763,6 +763,54 @@ START_TEST(test_format_msec)
 }
 END_TEST
 
+
+/* -batch: words split at blanks, comments dropped, stops at a failure. */
+static int batch_runs;
+static char batch_seen[256];
+
+static int fake_run(int argc, char **argv)
+{
+	int i;
+
+	batch_runs++;
+	for (i = 0; i < argc; i++) {
+		strcat(batch_seen, argv[i]);
+		strcat(batch_seen, i + 1 < argc ? " " : ";");
+	}
+	return strcmp(argv[0], "bad") ? MOBCTL_OK : MOBCTL_FAIL;
+}
+
+START_TEST(test_batch)
+{
+	static const char text[] =
+		"binding add 10.99.0.11  moa 10.1.1.11\tlocal\n"
+		"# a comment\n"
+		"\n"
+		"   stats   # trailing comment\n"
+		"bad line\n"
+		"never run\n";
+	FILE *in = fmemopen((void *)text, sizeof(text) - 1, "r");
+
+	batch_runs = 0;
+	batch_seen[0] = 0;
+	ck_assert_int_eq(mobctl_batch(in, "test", fake_run), MOBCTL_FAIL);
+	fclose(in);
+	ck_assert_int_eq(batch_runs, 3);
+	ck_assert_str_eq(batch_seen,
+			 "binding add 10.99.0.11 moa 10.1.1.11 local;stats;bad line;");
+	ck_assert_ptr_nonnull(strstr(err_text(), "test:5: command failed"));
+}
+END_TEST
+
+START_TEST(test_batch_split_limit)
+{
+	char line[] = "a b c d";
+	char *argv[3];
+
+	ck_assert_int_eq(mobctl_batch_split(line, argv, 3), -1);
+}
+END_TEST
+
 Suite *mobctl_suite(void)
 {
 	Suite *s = suite_create("mobctl");
@@ -778,6 +826,8 @@ Suite *mobctl_suite(void)
 	tcase_add_checked_fixture(tc, capture_setup, capture_teardown);
 	tcase_add_loop_test(tc, test_binding_parse_bad, 0,
 			    ARRAY_SIZE(binding_bad));
+	tcase_add_test(tc, test_batch);
+	tcase_add_test(tc, test_batch_split_limit);
 	tcase_add_loop_test(tc, test_binding_request, 0,
 			    ARRAY_SIZE(binding_good));
 	tcase_add_test(tc, test_prefix_request);
