@@ -115,7 +115,13 @@ $(BUILD)/labtools/%: tests/lab/tools/%.c $(BUILD)/agent/libmob.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/agent/libmob.a $(PKG_LIBS)
 
-lab: modules agent labtools
+# The packet matrix's vectors are built on the host: scapy takes seconds
+# to import under emulation.
+$(BUILD)/lab/vectors.txt: tests/kernel/vectors.py
+	@mkdir -p $(dir $@)
+	python3 tests/kernel/vectors.py $@
+
+lab: modules agent labtools $(BUILD)/lab/vectors.txt
 	@test -n "$(LAB_KVERS)" || { echo "error: no lab kernels installed; run 'make deps'" >&2; exit 1; }
 	tests/lab/run-all.sh $(LAB_KVERS)
 

@@ -14,10 +14,7 @@ source "$(dirname "$0")/lib.sh"
 NS=nl-$S
 OTHER=other-$S
 # shellcheck disable=SC2317 # called through the EXIT trap
-cleanup() {
-	ip netns del "$NS" 2>/dev/null
-	ip netns del "$OTHER" 2>/dev/null
-}
+cleanup() { del_ns "$NS" "$OTHER"; }
 trap cleanup EXIT
 ip netns add "$NS"
 ip netns add "$OTHER"

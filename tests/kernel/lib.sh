@@ -23,7 +23,7 @@ T_NAME=$(basename "$0" .sh)
 T_PASS=0
 T_FAIL=0
 
-pretty() { printf '\n[%s] == %s\n' "$T_NAME" "$*"; }
+pretty() { printf '\n[%s] == %s (at %ss)\n' "$T_NAME" "$*" "$SECONDS"; }
 ok() {
 	T_PASS=$((T_PASS + 1))
 	printf '  ok   %s\n' "$1"
@@ -93,3 +93,14 @@ wait_for() { # SECS CMD...
 }
 
 mob_objects() { cat /sys/kernel/debug/mob/objects; }
+
+# Deletes namespaces and first kills whatever still runs in them: a
+# process left behind would hold the test's output pipe open for ever.
+del_ns() {
+	local ns
+	for ns in "$@"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	return 0
+}
