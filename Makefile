@@ -6,6 +6,7 @@
 #   make check           install packages, build everything, run every test
 #   make unit            unit tests only (host)
 #   make lab             kernel tests in QEMU, on every lab kernel
+#   make fuzz            libFuzzer over the packet core (FUZZ_SECONDS=60)
 #   make sparse          sparse (C=2) over the module
 #   make module-install  install mob.ko for KVER and run depmod
 #   make dkms-install    copy the sources to /usr/src for DKMS
@@ -125,6 +126,20 @@ lab: modules agent labtools $(BUILD)/lab/vectors.txt
 	@test -n "$(LAB_KVERS)" || { echo "error: no lab kernels installed; run 'make deps'" >&2; exit 1; }
 	tests/lab/run-all.sh $(LAB_KVERS)
 
+# libFuzzer over the packet core, seeded with the lab's vectors.
+FUZZ_SECONDS ?= 60
+$(BUILD)/fuzz/fuzz_xlat: tests/fuzz/fuzz_xlat.c kmod/xlat_core.c kmod/xlat_core.h uapi/linux/mob.h
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Iuapi -Ikmod -o $@ tests/fuzz/fuzz_xlat.c kmod/xlat_core.c
+
+fuzz: $(BUILD)/fuzz/fuzz_xlat $(BUILD)/lab/vectors.txt
+	rm -rf $(BUILD)/fuzz/seeds
+	tests/fuzz/seed.sh $(BUILD)/lab/vectors.txt $(BUILD)/fuzz/seeds
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(BUILD)/fuzz/fuzz_xlat -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		$(BUILD)/fuzz/corpus $(BUILD)/fuzz/seeds tests/fuzz/crashes
+
 deps:
 	tests/lab/install-deps.sh
 
@@ -133,6 +148,7 @@ check: deps
 	$(MAKE) modules
 	$(MAKE) agent labtools
 	$(MAKE) unit
+	$(MAKE) fuzz
 	$(MAKE) lab
 
 module-install:

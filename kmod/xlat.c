@@ -95,9 +95,11 @@ static unsigned int mob_xlat(struct mob_net *mn, struct sk_buff *skb,
 	/* At pre- and postrouting the network header starts at data. */
 	if (unlikely(skb_network_offset(skb)))
 		return NF_ACCEPT;
+	/* Pull a little more than asked: the next header is usually next. */
 	while ((r = mob_pkt_parse(&p, skb->data, skb_headlen(skb), skb->len,
 				  family)) == MOB_PARSE_NEED) {
-		if (++tries > 8 || !pskb_may_pull(skb, p.need))
+		if (WARN_ON_ONCE(++tries > MOB_MAX_PULLS) ||
+		    !pskb_may_pull(skb, min(skb->len, p.need + 64)))
 			return mob_drop(mn, MOB_DROP_NOMEM);
 	}
 	if (r != MOB_PARSE_OK)

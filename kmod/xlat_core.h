@@ -108,6 +108,13 @@ struct mob_pkt {
 	u32 write_len;		/* bytes a rewrite may touch */
 };
 
+/*
+ * mob_pkt_parse() asks for more linear bytes one header at a time; with at
+ * most 8 extension headers walked outside and 8 inside an ICMP error, it
+ * never asks more than this many times for one packet.
+ */
+#define MOB_MAX_PULLS	32
+
 enum mob_parse_result {
 	MOB_PARSE_OK,
 	MOB_PARSE_NEED,		/* make p->need bytes linear and parse again */

@@ -6,7 +6,7 @@ set -euo pipefail
 
 pkgs=(
 	build-essential pkg-config kmod cpio xz-utils zstd
-	libmnl-dev libjson-c-dev check clang
+	libmnl-dev libjson-c-dev check clang libclang-rt-14-dev xxd
 	linux-image-amd64 linux-headers-amd64
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
 	qemu-system-x86 busybox-static

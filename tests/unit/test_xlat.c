@@ -353,7 +353,7 @@ static enum mob_parse_result parse_stepwise(struct mob_pkt *p,
 		ck_assert_uint_gt(p->need, avail);
 		ck_assert_uint_le(p->need, len);
 		avail = p->need;
-		ck_assert_int_lt(++rounds, 10);
+		ck_assert_int_le(++rounds, MOB_MAX_PULLS);
 	}
 	return r;
 }

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer harness for the module's packet core: parse, decide and
+ * rewrite any bytes, as the kernel glue drives them, against a small table.
+ * The first input byte picks the family, the hook, the input port and the
+ * offload state; the rest is the packet, in a heap buffer of its exact
+ * size so AddressSanitizer catches any read or write past its end.
+ *
+ *   make fuzz            (runs for FUZZ_SECONDS, seeded from the lab vectors)
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/mob.h>
+
+#include "xlat_core.h"
+
+struct mob_net {
+	struct mob_bind_core b[6];
+	int n;
+};
+
+static struct mob_net hv;
+
+static void add(const char *hoa, const char *moa, uint8_t kind, int ifindex)
+{
+	struct mob_bind_core *b = &hv.b[hv.n++];
+	int fam = strchr(hoa, ':') ? AF_INET6 : AF_INET;
+
+	memset(b, 0, sizeof(*b));
+	b->hoa.family = b->moa.family = (uint8_t)fam;
+	inet_pton(fam, hoa, fam == AF_INET ? (void *)&b->hoa.ip : (void *)&b->hoa.ip6);
+	inet_pton(fam, moa, fam == AF_INET ? (void *)&b->moa.ip : (void *)&b->moa.ip6);
+	b->kind = kind;
+	b->ifindex = ifindex;
+}
+
+static const struct mob_bind_core *find(const struct mob_addr *a, bool moa)
+{
+	int i;
+
+	for (i = 0; i < hv.n; i++)
+		if (!memcmp(moa ? &hv.b[i].moa : &hv.b[i].hoa, a, sizeof(*a)))
+			return &hv.b[i];
+	return NULL;
+}
+
+const struct mob_bind_core *mob_lookup_hoa(struct mob_net *mn,
+					   const struct mob_addr *a)
+{
+	return find(a, false);
+}
+
+const struct mob_bind_core *mob_lookup_moa(struct mob_net *mn,
+					   const struct mob_addr *a)
+{
+	return find(a, true);
+}
+
+/* Home prefixes 10.99.0.0/24 and fd99::/64 (the lab's). */
+bool mob_in_home(struct mob_net *mn, const struct mob_addr *a)
+{
+	static const uint8_t v6[8] = { 0xfd, 0x99 };
+	const uint8_t *b = (const uint8_t *)&a->ip;
+
+	if (a->family == AF_INET)
+		return b[0] == 10 && b[1] == 99 && b[2] == 0;
+	return !memcmp(a->ip6.s6_addr, v6, 8);
+}
+
+bool mob_addr_is_local(struct mob_net *mn, const struct mob_addr *a)
+{
+	return false;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct mob_decision d;
+	struct mob_meta meta;
+	enum mob_parse_result r;
+	struct mob_pkt p;
+	uint32_t avail, len;
+	uint8_t *buf, sel, family;
+	int rounds = 0;
+
+	if (!hv.n) {
+		add("10.99.0.11", "10.1.1.11", MOB_KIND_LOCAL, 5);
+		add("10.99.0.12", "10.2.1.12", MOB_KIND_REMOTE, 0);
+		add("10.99.0.13", "10.1.1.13", MOB_KIND_LOCAL, 0);
+		add("fd99::11", "fd00:1:1::11", MOB_KIND_LOCAL, 5);
+		add("fd99::12", "fd00:2:1::12", MOB_KIND_REMOTE, 0);
+	}
+	if (size < 1)
+		return 0;
+	sel = data[0];
+	len = (uint32_t)(size - 1);
+	buf = malloc(len ? len : 1);
+	memcpy(buf, data + 1, len);
+	family = sel & 1 ? AF_INET6 : AF_INET;
+	meta.in_ifindex = sel & 8 ? 5 : 1;
+	meta.to_host = !(sel & 16);
+
+	/* Linear bytes grow on demand, as pskb_may_pull would make them. */
+	avail = len < 20 ? len : 20;
+	while ((r = mob_pkt_parse(&p, buf, avail, len, family)) ==
+	       MOB_PARSE_NEED) {
+		if (p.need <= avail || p.need > len || ++rounds > MOB_MAX_PULLS)
+			abort();
+		avail = p.need;
+	}
+	if (r == MOB_PARSE_OK) {
+		if (p.write_len > len)
+			abort();
+		mob_decide(&hv, (enum mob_hook)((sel >> 1) % 3), buf, &p,
+			   &meta, &d);
+		if (d.verdict == MOB_REWRITE) {
+			uint8_t *copy = malloc(len ? len : 1);
+
+			memcpy(copy, buf, len);
+			mob_rewrite(buf, &p, &d, sel & 32);
+			/* Nothing past what the glue made writable changes. */
+			if (len > p.write_len &&
+			    memcmp(buf + p.write_len, copy + p.write_len,
+				   len - p.write_len))
+				abort();
+			free(copy);
+		}
+	}
+	free(buf);
+	return 0;
+}
