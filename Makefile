@@ -7,7 +7,7 @@
 #   make unit            unit tests only (host)
 #   make lab             kernel tests in QEMU, on every lab kernel
 #   make fuzz            libFuzzer over the packet core (FUZZ_SECONDS=60)
-#   make sparse          sparse (C=2) over the module
+#   make sparse          sparse (C=2) over the module (sparse-all: every lab kernel)
 #   make module-install  install mob.ko for KVER and run depmod
 #   make dkms-install    copy the sources to /usr/src for DKMS
 #   make install         mobctl and its man page under PREFIX
@@ -46,7 +46,7 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/unit/%.o)
 LABTOOL_SRC := $(wildcard tests/lab/tools/*.c)
 LABTOOLS := $(LABTOOL_SRC:tests/lab/tools/%.c=$(BUILD)/labtools/%)
 
-.PHONY: all module modules agent check deps unit lab sparse clean \
+.PHONY: all module modules agent check deps unit lab sparse sparse-all clean fuzz \
 	module-install dkms-install install labtools
 
 all: module agent
@@ -79,9 +79,17 @@ modules:
 	@test -n "$(LAB_KVERS)" || { echo "error: no Debian 6.1/6.12 kernel headers; run 'make deps'" >&2; exit 1; }
 	@set -e; for k in $(LAB_KVERS); do $(MAKE) --no-print-directory module KVER=$$k KERNELDIR=/lib/modules/$$k/build; done
 
+# sparse over every file (C=2), for one kernel or, as sparse-all, for each
+# lab kernel; any warning fails.
 sparse:
 	$(call kmod_tree,$(KVER))
-	$(MAKE) -C $(KERNELDIR) M=$(BUILD)/$(KVER)/kmod C=2 CF="-D__CHECK_ENDIAN__" modules
+	$(MAKE) -C $(KERNELDIR) M=$(BUILD)/$(KVER)/kmod C=2 CF="-D__CHECK_ENDIAN__" \
+		modules 2>&1 | tee $(BUILD)/$(KVER)/sparse.log
+	@if grep -E -q 'warning:|error:' $(BUILD)/$(KVER)/sparse.log; then \
+		echo "error: sparse found problems with $(KVER)" >&2; exit 1; fi
+
+sparse-all:
+	@set -e; for k in $(LAB_KVERS); do $(MAKE) --no-print-directory sparse KVER=$$k KERNELDIR=/lib/modules/$$k/build; done
 
 agent: $(BUILD)/agent/mobctl
 
@@ -146,6 +154,7 @@ deps:
 # The one command that tests everything, from a fresh Debian 12 machine.
 check: deps
 	$(MAKE) modules
+	$(MAKE) sparse-all
 	$(MAKE) agent labtools
 	$(MAKE) unit
 	$(MAKE) fuzz
