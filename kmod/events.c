@@ -25,6 +25,11 @@ int mob_nl_put_addr(struct sk_buff *skb, int attr4, int attr6,
 	return nla_put_in6_addr(skb, attr6, &a->ip6);
 }
 
+/* The largest event: a nest of type, ifindex, MAC and two IPv6 addresses. */
+#define EVENT_SIZE (nla_total_size(0) + nla_total_size(1) +		\
+		    nla_total_size(4) + nla_total_size(ETH_ALEN) +	\
+		    2 * nla_total_size(16))
+
 static void event_send(struct mob_net *mn, struct ratelimit_state *rs,
 		       u8 cmd, u8 type, int ifindex, const u8 *lladdr,
 		       const struct mob_addr *sender,
@@ -34,11 +39,12 @@ static void event_send(struct mob_net *mn, struct ratelimit_state *rs,
 	struct sk_buff *skb;
 	void *hdr;
 
-	if (!genl_has_listeners(&mob_genl_family, mn->net, 0))
+	if (READ_ONCE(mob_unloading) ||
+	    !genl_has_listeners(&mob_genl_family, mn->net, 0))
 		return;
 	if (!__ratelimit(rs))
 		goto suppressed;
-	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	skb = genlmsg_new(EVENT_SIZE, GFP_ATOMIC);
 	if (!skb)
 		goto suppressed;
 	hdr = genlmsg_put(skb, 0, 0, &mob_genl_family, 0, cmd);
@@ -219,8 +225,33 @@ void mob_event_unknown(struct mob_net *mn, struct sk_buff *skb,
 		   NULL, &src, &dst);
 }
 
+/* A VM's port that goes away takes the binding's right to use it along. */
+static int mob_netdev_event(struct notifier_block *nb, unsigned long event,
+			    void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct mob_net *mn = mob_pernet(dev_net(dev));
+
+	/* Unregistering the notifier replays UNREGISTER for every device. */
+	if (event != NETDEV_UNREGISTER || READ_ONCE(mob_unloading) ||
+	    !READ_ONCE(mn->hooks))
+		return NOTIFY_DONE;
+	mutex_lock(&mn->lock);
+	mob_port_gone(mn, dev->ifindex);
+	mutex_unlock(&mn->lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block mob_netdev_notifier = {
+	.notifier_call = mob_netdev_event,
+};
+
 int mob_events_init(void)
 {
+	int err = register_netdevice_notifier(&mob_netdev_notifier);
+
+	if (err)
+		return err;
 	dev_add_pack(&mob_arp_pt);
 	dev_add_pack(&mob_rarp_pt);
 	return 0;
@@ -230,4 +261,5 @@ void mob_events_exit(void)
 {
 	dev_remove_pack(&mob_rarp_pt);
 	dev_remove_pack(&mob_arp_pt);
+	unregister_netdevice_notifier(&mob_netdev_notifier);
 }

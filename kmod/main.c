@@ -11,6 +11,8 @@
 #include "mob.h"
 
 unsigned int mob_net_id __read_mostly;
+/* Set first thing on unload: no event may go out on a family being torn down. */
+bool mob_unloading;
 
 unsigned int mob_default_max_bindings = 65536;
 module_param_named(max_bindings, mob_default_max_bindings, uint, 0644);
@@ -127,6 +129,8 @@ err_pernet:
 
 static void __exit mob_exit(void)
 {
+	WRITE_ONCE(mob_unloading, true);
+	synchronize_net();
 	debugfs_remove(mob_debugfs);
 	mob_events_exit();
 	mob_genl_exit();

@@ -77,6 +77,7 @@ struct mob_net {
 };
 
 extern unsigned int mob_net_id;
+extern bool mob_unloading;
 extern unsigned int mob_default_max_bindings;
 extern atomic_t mob_live_objects;
 extern struct genl_family mob_genl_family;
@@ -87,6 +88,13 @@ static inline struct mob_net *mob_pernet(const struct net *net)
 }
 
 #define mob_stats_inc(mn, field) this_cpu_inc((mn)->stats->field)
+
+/* Dumps compare generations; 0 would disable that check. */
+static inline void mob_gen_bump(struct mob_net *mn)
+{
+	if (!++mn->gen)
+		mn->gen = 1;
+}
 
 /* table.c */
 int mob_table_cache_init(void);
@@ -105,6 +113,7 @@ struct mob_binding *mob_binding_del(struct mob_net *mn,
 				    struct netlink_ext_ack *extack);
 void mob_binding_free(struct mob_binding *b);
 u32 mob_binding_flush(struct mob_net *mn, u8 kind);
+void mob_port_gone(struct mob_net *mn, int ifindex);
 struct mob_binding *mob_binding_next(struct mob_net *mn,
 				     const struct mob_addr *after);
 int mob_prefix_add(struct mob_net *mn, const struct mob_prefix *np,

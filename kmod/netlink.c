@@ -161,6 +161,9 @@ static int fill_binding(struct sk_buff *skb, const struct mob_binding *b,
 {
 	unsigned long last = READ_ONCE(b->last_used);
 	struct nlattr *nest, *stats;
+	bool used = atomic64_read(&b->packets[MOB_DIR_IN]) ||
+		    atomic64_read(&b->packets[MOB_DIR_OUT]);
+	int port = READ_ONCE(b->c.ifindex);
 
 	nest = nla_nest_start(skb, MOB_A_BINDING);
 	if (!nest)
@@ -170,8 +173,7 @@ static int fill_binding(struct sk_buff *skb, const struct mob_binding *b,
 	    mob_nl_put_addr(skb, MOB_BINDING_A_MOA4, MOB_BINDING_A_MOA6,
 			    &b->c.moa) ||
 	    nla_put_u8(skb, MOB_BINDING_A_KIND, b->c.kind) ||
-	    (b->c.ifindex &&
-	     nla_put_u32(skb, MOB_BINDING_A_IFINDEX, b->c.ifindex)))
+	    (port > 0 && nla_put_u32(skb, MOB_BINDING_A_IFINDEX, port)))
 		goto cancel;
 	if (prev &&
 	    (mob_nl_put_addr(skb, MOB_BINDING_A_PREV_MOA4,
@@ -193,8 +195,8 @@ static int fill_binding(struct sk_buff *skb, const struct mob_binding *b,
 	    nla_put_u64_64bit(skb, MOB_BINDING_STATS_A_BYTES_OUT,
 			      atomic64_read(&b->bytes[MOB_DIR_OUT]),
 			      MOB_BINDING_STATS_A_PAD) ||
-	    (last && nla_put_u64_64bit(skb, MOB_BINDING_STATS_A_IDLE_MSEC,
-				       jiffies_to_msecs(jiffies - last),
+	    (used && nla_put_u64_64bit(skb, MOB_BINDING_STATS_A_IDLE_MSEC,
+				       jiffies64_to_msecs(jiffies - last),
 				       MOB_BINDING_STATS_A_PAD)))
 		goto cancel;
 	nla_nest_end(skb, stats);
@@ -215,7 +217,8 @@ static void notify(struct mob_net *mn, u8 cmd, const struct mob_binding *b,
 	struct nlattr *nest;
 	void *hdr;
 
-	if (!genl_has_listeners(&mob_genl_family, mn->net, 0))
+	if (READ_ONCE(mob_unloading) ||
+	    !genl_has_listeners(&mob_genl_family, mn->net, 0))
 		return;
 	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!skb)
@@ -324,14 +327,18 @@ static int mob_nl_binding_new(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	mutex_lock(&mn->lock);
-	err = mob_hooks_register(mn);
-	if (err) {
-		NL_SET_ERR_MSG(info->extack, "Could not register netfilter hooks");
-		goto out;
-	}
 	b = mob_binding_set(mn, &nb, flags, &prev, &replaced, info->extack);
 	if (IS_ERR(b)) {
 		err = PTR_ERR(b);
+		goto out;
+	}
+	/* Only now, so that a refused request leaves no trace at all. */
+	err = mob_hooks_register(mn);
+	if (err) {
+		/* Only the first binding or prefix registers them, so this
+		 * is an add: undo it. */
+		NL_SET_ERR_MSG(info->extack, "Could not register netfilter hooks");
+		mob_binding_free(mob_binding_del(mn, &nb.hoa, NULL));
 		goto out;
 	}
 	notify(mn, MOB_CMD_BINDING_NEW, b, replaced ? &prev : NULL, NULL, 0);
@@ -563,11 +570,15 @@ static int mob_nl_prefix_new(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		return err;
 	mutex_lock(&mn->lock);
-	err = mob_hooks_register(mn);
-	if (err)
-		NL_SET_ERR_MSG(info->extack, "Could not register netfilter hooks");
-	else
-		err = mob_prefix_add(mn, &pfx, info->extack);
+	err = mob_prefix_add(mn, &pfx, info->extack);
+	if (!err) {
+		err = mob_hooks_register(mn);
+		if (err) {
+			NL_SET_ERR_MSG(info->extack,
+				       "Could not register netfilter hooks");
+			mob_prefix_del(mn, &pfx, NULL);
+		}
+	}
 	if (!err)
 		notify(mn, MOB_CMD_PREFIX_NEW, NULL, NULL, &pfx, 0);
 	mutex_unlock(&mn->lock);
@@ -598,6 +609,7 @@ static int mob_nl_prefix_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	unsigned int i;
 
 	mutex_lock(&mn->lock);
+	cb->seq = mn->gen;
 	pf = rcu_dereference_protected(mn->prefixes,
 				       lockdep_is_held(&mn->lock));
 	for (i = cb->args[0]; pf && i < pf->n; i++) {
@@ -609,6 +621,7 @@ static int mob_nl_prefix_dump(struct sk_buff *skb, struct netlink_callback *cb)
 				  NLM_F_MULTI, MOB_CMD_PREFIX_GET);
 		if (!hdr)
 			break;
+		genl_dump_check_consistent(cb, hdr);
 		nest = nla_nest_start(skb, MOB_A_PREFIX);
 		if (!nest || mob_nl_put_addr(skb, MOB_PREFIX_A_ADDR4,
 					     MOB_PREFIX_A_ADDR6,

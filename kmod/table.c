@@ -110,19 +110,23 @@ int mob_table_init(struct mob_net *mn)
 	return err;
 }
 
-/* Namespace exit: the hooks are gone and a grace period has passed. */
+/*
+ * Namespace exit: the hooks are gone and a grace period has passed.  The
+ * tables go first: rhashtable_destroy() stops their resize workers, which
+ * may still be walking the bindings.
+ */
 void mob_table_destroy(struct mob_net *mn)
 {
 	struct mob_binding *b, *tmp;
 	struct mob_prefixes *pf;
 
+	rhashtable_destroy(&mn->by_hoa);
+	rhashtable_destroy(&mn->by_moa);
 	rbtree_postorder_for_each_entry_safe(b, tmp, &mn->tree, tree_node) {
 		kmem_cache_free(mob_binding_cache, b);
 		atomic_dec(&mob_live_objects);
 	}
 	mn->tree = RB_ROOT;
-	rhashtable_destroy(&mn->by_hoa);
-	rhashtable_destroy(&mn->by_moa);
 	pf = rcu_dereference_protected(mn->prefixes, true);
 	if (pf) {
 		kfree(pf);
@@ -256,8 +260,10 @@ struct mob_binding *mob_binding_set(struct mob_net *mn,
 	}
 
 	b = kmem_cache_zalloc(mob_binding_cache, GFP_KERNEL_ACCOUNT);
-	if (!b)
+	if (!b) {
+		NL_SET_ERR_MSG(extack, "Out of memory for a binding");
 		return ERR_PTR(-ENOMEM);
+	}
 	atomic_inc(&mob_live_objects);
 	b->c = *nb;
 	if (old) {
@@ -297,14 +303,18 @@ struct mob_binding *mob_binding_set(struct mob_net *mn,
 		err = rhashtable_insert_fast(&mn->by_hoa, &b->hoa_node,
 					     hoa_params);
 		if (err) {
+			/* Already visible by MoA: readers may hold it. */
 			rhashtable_remove_fast(&mn->by_moa, &b->moa_node,
 					       moa_params);
-			goto fail;
+			NL_SET_ERR_MSG(extack,
+				       "Could not insert into the binding table");
+			mob_binding_free(b);
+			return ERR_PTR(err);
 		}
 		tree_insert(mn, b);
 	}
 	mn->n_kind[nb->kind]++;
-	mn->gen++;
+	mob_gen_bump(mn);
 	return b;
 
 fail:
@@ -321,7 +331,7 @@ static void unlink_binding(struct mob_net *mn, struct mob_binding *b)
 	rhashtable_remove_fast(&mn->by_moa, &b->moa_node, moa_params);
 	rb_erase(&b->tree_node, &mn->tree);
 	mn->n_kind[b->c.kind]--;
-	mn->gen++;
+	mob_gen_bump(mn);
 }
 
 /* Unlinks the binding of @hoa; the caller frees it with mob_binding_free. */
@@ -363,6 +373,23 @@ u32 mob_binding_flush(struct mob_net *mn, u8 kind)
 	return n;
 }
 
+/*
+ * The port of local bindings was deleted (or left the namespace): such a
+ * binding now matches no packet from its VM until it is replaced, so a new
+ * device that happens to get the same index cannot speak for the VM.
+ */
+void mob_port_gone(struct mob_net *mn, int ifindex)
+{
+	struct mob_binding *b;
+
+	lockdep_assert_held(&mn->lock);
+	for (b = mob_binding_next(mn, NULL); b;
+	     b = rb_entry_safe(rb_next(&b->tree_node), struct mob_binding,
+			       tree_node))
+		if (b->c.ifindex == ifindex)
+			WRITE_ONCE(b->c.ifindex, MOB_PORT_GONE);
+}
+
 bool mob_prefix_make(struct mob_prefix *pfx, const struct mob_addr *a, u8 len)
 {
 	unsigned int i, bits = len;
@@ -401,6 +428,7 @@ static void prefixes_publish(struct mob_net *mn, struct mob_prefixes *old,
 			     struct mob_prefixes *pf)
 {
 	rcu_assign_pointer(mn->prefixes, pf);
+	mob_gen_bump(mn);
 	if (old) {
 		kfree_rcu(old, rcu);
 		atomic_dec(&mob_live_objects);

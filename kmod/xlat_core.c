@@ -304,6 +304,9 @@ enum mob_parse_result mob_pkt_parse(struct mob_pkt *p, const u8 *buf,
 		p->l3_len = ihl;
 		p->l4_off = ihl;
 		p->l4proto = buf[9];
+		/* AH authenticates the addresses we would change. */
+		if (p->l4proto == PROTO_AH)
+			p->flags |= MOB_PKT_UNSUPPORTED;
 		if (load16(buf + 6) & 0x3fff)
 			p->flags |= MOB_PKT_FRAG;
 		first = !(load16(buf + 6) & 0x1fff);
@@ -403,6 +406,26 @@ static bool map_inner(struct mob_net *mn, const u8 *buf,
 	return any;
 }
 
+/* A home address left untranslated inside a quoted packet. */
+static bool inner_leaks(struct mob_net *mn, const u8 *buf,
+			const struct mob_pkt *p, const struct mob_decision *d)
+{
+	struct mob_addr a;
+	int i;
+
+	if (!(p->flags & MOB_PKT_ICMP_ERR))
+		return false;
+	for (i = 0; i < 2; i++) {
+		if (d->set[MOB_F_IN_SRC + i])
+			continue;
+		mob_addr_load(&a, p->family, buf,
+			      i ? p->in_daddr_off : p->in_saddr_off);
+		if (mob_in_home(mn, &a))
+			return true;
+	}
+	return false;
+}
+
 static void drop(struct mob_decision *d, u8 reason)
 {
 	d->verdict = MOB_DROP;
@@ -452,8 +475,12 @@ static void decide_in(struct mob_net *mn, const u8 *buf,
 
 static bool from_vm(const struct mob_bind_core *b, const struct mob_meta *m)
 {
-	return b && b->kind == MOB_KIND_LOCAL &&
-	       (!b->ifindex || b->ifindex == m->in_ifindex);
+	int port;
+
+	if (!b || b->kind != MOB_KIND_LOCAL)
+		return false;
+	port = READ_ONCE(b->ifindex);	/* changes when the port goes */
+	return !port || port == m->in_ifindex;
 }
 
 /* From a local VM, before routing: a remote HoA -> its MoA. */
@@ -516,13 +543,17 @@ static void decide_out_src(struct mob_net *mn, const u8 *buf,
 	if (from_vm(src, meta)) {
 		d->set[MOB_F_SRC] = &src->moa;
 		account(d, src);
-		map_inner(mn, buf, p, d, false);
 	} else if (dst && p->flags & MOB_PKT_ICMP_ERR) {
 		/* This host's own error about a remote VM's packet. */
 		d->set[MOB_F_DST] = &dst->moa;
 		account(d, dst);
-		map_inner(mn, buf, p, d, false);
 	}
+	/*
+	 * Toward the wire, a quoted packet carries MoAs: whoever sent the
+	 * error (a VM, or this host about a packet it was forwarding to a
+	 * VM), its reader only knows the MoAs.
+	 */
+	map_inner(mn, buf, p, d, false);
 
 	if (!d->set[MOB_F_SRC] && mob_in_home(mn, &sa)) {
 		drop(d, MOB_DROP_LEAK);
@@ -530,7 +561,8 @@ static void decide_out_src(struct mob_net *mn, const u8 *buf,
 			d->event = MOB_EVENT_UNKNOWN_SRC;
 		return;
 	}
-	if (!d->set[MOB_F_DST] && mob_in_home(mn, &da)) {
+	if ((!d->set[MOB_F_DST] && mob_in_home(mn, &da)) ||
+	    inner_leaks(mn, buf, p, d)) {
 		drop(d, MOB_DROP_LEAK);
 		return;
 	}

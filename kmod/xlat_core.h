@@ -50,6 +50,13 @@ struct mob_bind_core {
 	int ifindex;		/* VM port of a local binding, 0 if any */
 };
 
+/* ifindex of a local binding whose port was deleted: matches nothing. */
+#define MOB_PORT_GONE	(-1)
+
+#ifndef __KERNEL__
+#define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+#endif
+
 /* Where the packet is met. */
 enum mob_hook {
 	MOB_HOOK_IN,		/* prerouting, before conntrack: MoA -> HoA */

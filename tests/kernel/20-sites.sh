@@ -296,8 +296,11 @@ s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind(("eth0", 0))
 s.send((b"\xff" * 6 + mac + b"\x80\x35" + arp).ljust(60, b"\0"))
 ' "$mac1"
-mobctl -n "${HV[1]}" binding replace 10.99.0.12 moa 10.2.1.99 remote
-mobctl -n "${HV[1]}" binding replace 10.99.0.12 moa 10.2.1.12 remote
+# A binding nobody uses: replacing a live one would hand a VM packets from
+# a MoA it no longer knows (its TCP would answer them with resets).
+mobctl -n "${HV[1]}" binding add 10.99.0.50 moa 10.2.1.50 remote
+mobctl -n "${HV[1]}" binding replace 10.99.0.50 moa 10.2.1.51 remote
+mobctl -n "${HV[1]}" binding del 10.99.0.50
 sleep 2
 kill "$mon"
 wait "$mon" 2>/dev/null
@@ -317,8 +320,12 @@ check_match "unsolicited neighbour advertisement announced" \
 	"\"dev\":\"vmport1\""
 check_match "RARP announced with vm1's MAC" \
 	"$(ev '.event == "announce" and .type == "rarp"')" "\"lladdr\":\"$mac1\""
+check_match "binding add announced" \
+	"$(ev '.event == "binding" and .type == "new" and .hoa == "10.99.0.50"')" '"moa":"10.2.1.50"'
 check_match "binding replace announced with the previous MoA" \
-	"$(ev '.event == "binding" and .moa == "10.2.1.99"')" '"prev":[{]"moa":"10.2.1.12"'
+	"$(ev '.event == "binding" and .moa == "10.2.1.51"')" '"prev":[{]"moa":"10.2.1.50"'
+check_match "binding delete announced" \
+	"$(ev '.event == "binding" and .type == "del"')" '"hoa":"10.99.0.50"'
 check_ge "hv1 counted the unknown-HoA drop" "$(mstat "${HV[1]}" drop_unknown_hoa)" 1
 
 pretty "vm1 moves to hv2 with connections open"

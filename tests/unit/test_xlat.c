@@ -19,7 +19,7 @@
 
 /* The mock table: one hypervisor's view. */
 struct mob_net {
-	struct mob_bind_core b[8];
+	struct mob_bind_core b[12];
 	int n;
 	struct mob_addr pfx[2];
 	int pfx_len[2];
@@ -132,6 +132,7 @@ static void setup(void)
 	add_binding(HOA3, MOA3, MOB_KIND_LOCAL, 0);
 	add_binding(HOA6_1, MOA6_1, MOB_KIND_LOCAL, 5);
 	add_binding(HOA6_2, MOA6_2, MOB_KIND_REMOTE, 0);
+	add_binding("10.99.0.15", "10.1.1.15", MOB_KIND_LOCAL, MOB_PORT_GONE);
 	hv.pfx[0] = ma("10.99.0.0");
 	hv.pfx_len[0] = 24;
 	hv.pfx[1] = ma("fd99::");
@@ -157,6 +158,7 @@ struct xcase {
 	bool ip_options, hopopts;
 	unsigned int payload;
 	bool mutate_routing;	/* turn the IPv6 hop-by-hop into routing */
+	bool mutate_ah;		/* IPv4: call the payload AH */
 	unsigned int truncate_to;	/* cut the packet, fixing the IP length */
 	/* Expected: the verdict, and for a rewrite the addresses after it. */
 	enum mob_verdict verdict;
@@ -247,6 +249,14 @@ static const struct xcase cases[] = {
 	{ "out_src v4 this host's error to a remote VM", OUT_SRC_VIA(0),
 	  P4(PB_ICMP_ERR, UPLINK, HOA2),
 	  INNER(PB_UDP, HOA2, HOA1), TO_IN(NULL, MOA2, MOA2, MOA1) },
+	{ "out_src v4 this host's error to an ordinary host about a VM", OUT_SRC_VIA(0),
+	  P4(PB_ICMP_ERR, UPLINK, EXT), INNER(PB_TCP, EXT, HOA1),
+	  TO_IN(NULL, NULL, NULL, MOA1) },
+	{ "out_src v4 error quoting an unbound home address leaks", OUT_SRC_VIA(0),
+	  P4(PB_ICMP_ERR, UPLINK, EXT), INNER(PB_TCP, EXT, "10.99.0.77"),
+	  DROP(MOB_DROP_LEAK, 0) },
+	{ "out_src v4 from a VM whose port is gone", OUT_SRC_VIA(5),
+	  P4(PB_TCP, "10.99.0.15", EXT), DROP(MOB_DROP_LEAK, 0) },
 	/* Fragments: addresses on each, the L4 checksum on the first. */
 	{ "in v4 first fragment", IN, P4(PB_TCP, MOA2, MOA1),
 	  .frag = PB_FIRST_FRAG, .payload = 600, TO(HOA2, HOA1) },
@@ -259,6 +269,8 @@ static const struct xcase cases[] = {
 	  .truncate_to = 30, DROP(MOB_DROP_MALFORMED, 0) },
 	{ "in v4 truncated tcp, not ours", IN, P4(PB_TCP, EXT, "10.7.7.7"),
 	  .truncate_to = 30, PASS },
+	{ "in v4 AH is refused", IN, P4(PB_SCTP, MOA2, MOA1), .mutate_ah = true,
+	  DROP(MOB_DROP_UNSUPPORTED, 0) },
 
 	/* IPv6 */
 	{ "out_dst v6 tcp to remote", OUT_DST, P6(PB_TCP, HOA6_1, HOA6_2),
@@ -323,6 +335,14 @@ static unsigned int build_case(uint8_t *buf, const struct xcase *c,
 
 	if (c->mutate_routing)
 		buf[6] = 43;	/* hop-by-hop -> routing, segments left 4 */
+	if (c->mutate_ah) {
+		uint16_t sum;
+
+		buf[9] = 51;
+		buf[10] = buf[11] = 0;
+		sum = pb_csum(buf, 20, 0);
+		buf[10] = (uint8_t)(sum >> 8), buf[11] = (uint8_t)sum;
+	}
 	if (c->truncate_to) {
 		len = (unsigned int)c->truncate_to;
 		if (s->family == AF_INET) {

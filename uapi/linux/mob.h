@@ -53,7 +53,9 @@
  *   MoA (-EEXIST).  MOB_BINDING_A_IFINDEX names the VM's port (an
  *   interface of this namespace, -ENODEV otherwise; -EINVAL on a remote
  *   binding): packets from the HoA are then translated only when they
- *   arrive on that port.  When the table already holds its maximum number
+ *   arrive on that port.  If that interface is deleted or leaves the
+ *   namespace, the binding stays but matches no packet from its VM (and
+ *   is reported without MOB_BINDING_A_IFINDEX) until it is replaced.  When the table already holds its maximum number
  *   of bindings, an add fails with -ENOSPC (a replace still succeeds).
  *
  *   On success the binding is announced on the "events" group as a
@@ -78,7 +80,7 @@
  *   With NLM_F_DUMP: optionally MOB_A_BINDING with MOB_BINDING_A_KIND to
  *   list only local or only remote bindings (another value: -ERANGE).  One message per binding, in
  *   ascending order of (family, HoA).  If the table changes while a dump
- *   spans several reads, the messages after the change carry
+ *   spans several reads, the first message after the change carries
  *   NLM_F_DUMP_INTR: start again for a consistent view.
  *
  *   Each binding is a MOB_A_BINDING nest holding:
