@@ -57,6 +57,11 @@ check_fails "change of an unbound HoA" mobctl -n "$OTHER" binding change 10.99.0
 check "replace creates" mobctl -n "$OTHER" binding replace 10.99.0.99 moa 10.1.1.99 remote
 check_eq "show remote lists both" "$(mobctl -n "$OTHER" -j binding show remote | jq length)" 2
 check_eq "show local lists none" "$(mobctl -n "$OTHER" -j binding show local | jq length)" 0
+ip -n "$OTHER" link add port9 type dummy
+check "a local binding on a port" mobctl -n "$OTHER" binding add 10.99.0.9 moa 10.1.1.9 local dev port9
+ip -n "$OTHER" link del port9
+check_eq "a deleted port leaves its binding with no port" \
+	"$(mobctl -n "$OTHER" -j binding get 10.99.0.9 | jq -r '.[0].dev // .[0].ifindex // "none"')" none
 check "flush remote" mobctl -n "$OTHER" binding flush remote
 check_eq "stats count no binding" "$(mstat "$OTHER" bindings_remote)" 0
 check "config set max-bindings" mobctl -n "$OTHER" config set max-bindings 1000
