@@ -90,7 +90,7 @@ static inline enum span span(struct mob_pkt *p, u32 avail, u32 n)
  * fragment.  Returns SPAN_SHORT on truncation.
  */
 static enum span walk_ext6(struct mob_pkt *p, const u8 *buf, u32 avail,
-			   u16 *off, u8 *next, bool *first_frag, bool *frag,
+			   u16 *off, u8 *next, bool *first_frag,
 			   bool *unsupported)
 {
 	enum span s;
@@ -115,7 +115,6 @@ static enum span walk_ext6(struct mob_pkt *p, const u8 *buf, u32 avail,
 			s = span(p, avail, *off + 8u);
 			if (s != SPAN_OK)
 				return s;
-			*frag = true;
 			if (load16(buf + *off + 2) & 0xfff8)
 				*first_frag = false;
 			*next = buf[*off];
@@ -142,7 +141,7 @@ static enum span walk_ext6(struct mob_pkt *p, const u8 *buf, u32 avail,
 static enum mob_parse_result parse_inner(struct mob_pkt *p, const u8 *buf,
 					 u32 avail, u16 off)
 {
-	bool first = true, frag = false, unsupported = false;
+	bool first = true, unsupported = false;
 	u16 l4off, csum_off, min_len;
 	enum span s;
 	u8 next, kind;
@@ -180,7 +179,7 @@ static enum mob_parse_result parse_inner(struct mob_pkt *p, const u8 *buf,
 		p->in_daddr_off = off + 24;
 		next = buf[off + 6];
 		l4off = off + 40;
-		s = walk_ext6(p, buf, avail, &l4off, &next, &first, &frag,
+		s = walk_ext6(p, buf, avail, &l4off, &next, &first,
 			      &unsupported);
 		if (s == SPAN_NEED)
 			return MOB_PARSE_NEED;
@@ -191,7 +190,6 @@ static enum mob_parse_result parse_inner(struct mob_pkt *p, const u8 *buf,
 		p->in_l3_len = l4off - off;
 	}
 	p->flags |= MOB_PKT_ICMP_ERR;
-	p->in_l4proto = next;
 	p->in_l4_off = l4off;
 	p->in_l4csum_kind = MOB_CSUM_NONE;
 	/* An inner ICMPv4 checksum covers no address: nothing to patch. */
@@ -272,7 +270,7 @@ static u32 write_extent(const struct mob_pkt *p)
 enum mob_parse_result mob_pkt_parse(struct mob_pkt *p, const u8 *buf,
 				    u32 avail, u32 len, u8 family)
 {
-	bool first = true, frag = false, unsupported = false;
+	bool first = true, unsupported = false;
 	enum mob_parse_result r;
 	u32 plen;
 	u16 off;
@@ -307,8 +305,6 @@ enum mob_parse_result mob_pkt_parse(struct mob_pkt *p, const u8 *buf,
 		/* AH authenticates the addresses we would change. */
 		if (p->l4proto == PROTO_AH)
 			p->flags |= MOB_PKT_UNSUPPORTED;
-		if (load16(buf + 6) & 0x3fff)
-			p->flags |= MOB_PKT_FRAG;
 		first = !(load16(buf + 6) & 0x1fff);
 	} else if (family == AF_INET6) {
 		enum span s;
@@ -328,12 +324,10 @@ enum mob_parse_result mob_pkt_parse(struct mob_pkt *p, const u8 *buf,
 		p->hop_limit = buf[7];
 		next = buf[6];
 		off = 40;
-		s = walk_ext6(p, buf, avail, &off, &next, &first, &frag,
+		s = walk_ext6(p, buf, avail, &off, &next, &first,
 			      &unsupported);
 		if (s == SPAN_NEED)
 			return MOB_PARSE_NEED;
-		if (frag)
-			p->flags |= MOB_PKT_FRAG;
 		if (unsupported)
 			p->flags |= MOB_PKT_UNSUPPORTED;
 		if (s == SPAN_SHORT) {

@@ -81,7 +81,6 @@ enum mob_csum_kind {
 	MOB_CSUM_DATA,		/* covers its own bytes only: ICMPv4 */
 };
 
-#define MOB_PKT_FRAG		0x01	/* any fragment */
 #define MOB_PKT_L4		0x02	/* L4 header present with its checksum */
 #define MOB_PKT_ICMP_ERR	0x04	/* ICMP error, inner header parsed */
 #define MOB_PKT_IN_L4		0x08	/* inner L4 checksum field present */
@@ -96,7 +95,6 @@ struct mob_pkt {
 	u8 l4proto;
 	u8 icmp_type;		/* valid if l4proto is ICMP/ICMPv6 and L4 */
 	u8 l4csum_kind;
-	u8 in_l4proto;
 	u8 in_l4csum_kind;
 	u8 hop_limit;		/* IPv6 hop limit, for neighbour discovery */
 	u16 saddr_off, daddr_off;

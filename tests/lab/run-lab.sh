@@ -211,7 +211,6 @@ qemu=(
 )
 echo "run-lab: $kver: booting (${#order[@]} modules in the initramfs," \
 	"timeout ${timeout}s), console in ${log#"$worktree"/}"
-boot_once() {
 start=$(date +%s)
 # stdin from /dev/null: QEMU must not grab the terminal or wait on it.
 # The serial console writes CRLF; strip the CR, unbuffered, for the log.
@@ -240,9 +239,6 @@ trap - INT TERM
 qemu_rc=$(cat "$lab/qemu.rc" 2>/dev/null || echo 255)
 elapsed=$(($(date +%s) - start))
 echo "run-lab: $kver: QEMU ended with $qemu_rc after ${elapsed}s"
-}
-
-boot_once
 
 # --- verdict ----------------------------------------------------------
 reasons=()
