@@ -2,7 +2,8 @@
 #
 #   make                 module for one kernel (KVER=, KERNELDIR=) + mobctl
 #   make modules         module for every Debian kernel the lab uses
-#   make agent           mobctl (build/agent/)
+#   make agent           mobctl and mobd (build/agent/)
+#   make unit-file       check mobd's systemd unit with systemd-analyze
 #   make check           install packages, build everything, run every test
 #   make unit            unit tests only (host)
 #   make lab             kernel tests in QEMU, on every lab kernel
@@ -10,7 +11,7 @@
 #   make sparse          sparse (C=2) over the module (sparse-all: every lab kernel)
 #   make module-install  install mob.ko for KVER and run depmod
 #   make dkms-install    copy the sources to /usr/src for DKMS
-#   make install         mobctl and its man page under PREFIX
+#   make install         mobctl, mobd, man pages under PREFIX; the systemd unit
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -35,19 +36,27 @@ override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iuapi -Iagent/lib
 PKGS := libmnl json-c
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The agent's libraries, on top of PKGS.
+MOBD_PKGS := libvirt libxml-2.0 libnl-route-3.0 libcurl libsystemd
+MOBD_CFLAGS = $(shell pkg-config --cflags $(MOBD_PKGS) 2>/dev/null) \
+	-DMOBD_VERSION='"$(VERSION)"'
+MOBD_LIBS = $(shell pkg-config --libs $(MOBD_PKGS) 2>/dev/null)
+VERSION := $(shell cat VERSION)
 
 KMOD_SRC := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild
 LIB_SRC := $(wildcard agent/lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 MOBCTL_SRC := $(wildcard agent/mobctl/*.c)
 MOBCTL_OBJ := $(MOBCTL_SRC:%.c=$(BUILD)/obj/%.o)
+MOBD_SRC := $(wildcard agent/mobd/*.c)
+MOBD_OBJ := $(MOBD_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c) kmod/xlat_core.c
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/unit/%.o)
 LABTOOL_SRC := $(wildcard tests/lab/tools/*.c)
 LABTOOLS := $(LABTOOL_SRC:tests/lab/tools/%.c=$(BUILD)/labtools/%)
 
 .PHONY: all module modules agent check deps unit lab sparse sparse-all clean fuzz \
-	module-install dkms-install install labtools
+	module-install dkms-install install labtools unit-file
 
 all: module agent
 
@@ -91,12 +100,16 @@ sparse:
 sparse-all:
 	@set -e; for k in $(LAB_KVERS); do $(MAKE) --no-print-directory sparse KVER=$$k KERNELDIR=/lib/modules/$$k/build; done
 
-agent: $(BUILD)/agent/mobctl
+agent: $(BUILD)/agent/mobctl $(BUILD)/agent/mobd
 
 # Objects live apart from the programs: build/agent/mobctl is the binary.
 $(BUILD)/obj/agent/%.o: agent/%.c $(wildcard agent/lib/*.h agent/mobctl/*.h) uapi/linux/mob.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/agent/mobd/%.o: agent/mobd/%.c $(wildcard agent/lib/*.h agent/mobd/*.h) uapi/linux/mob.h VERSION
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(MOBD_CFLAGS) -Iagent/mobd -c -o $@ $<
 
 $(BUILD)/agent/libmob.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -105,15 +118,19 @@ $(BUILD)/agent/libmob.a: $(LIB_OBJ)
 $(BUILD)/agent/mobctl: $(MOBCTL_OBJ) $(BUILD)/agent/libmob.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(BUILD)/agent/mobd: $(MOBD_OBJ) $(BUILD)/agent/libmob.a
+	$(CC) $(CFLAGS) -o $@ $^ $(MOBD_LIBS) $(PKG_LIBS)
+
 # Unit tests: one Check runner; the packet-rewriting core of the module is
-# compiled into it unchanged.
-$(BUILD)/unit/%.o: %.c $(wildcard tests/unit/*.h kmod/xlat_core.h agent/lib/*.h agent/mobctl/*.h) uapi/linux/mob.h
+# compiled into it unchanged, and so is every part of mobd but main().
+$(BUILD)/unit/%.o: %.c $(wildcard tests/unit/*.h kmod/xlat_core.h agent/lib/*.h agent/mobctl/*.h agent/mobd/*.h) uapi/linux/mob.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags check) -Ikmod -Iagent/mobctl -Itests/unit -c -o $@ $<
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(MOBD_CFLAGS) $(shell pkg-config --cflags check) -Ikmod -Iagent/mobctl -Iagent/mobd -Itests/unit -c -o $@ $<
 
 # The archive comes last: the mobctl objects need it too.
-$(BUILD)/unit-tests: $(UNIT_OBJ) $(filter-out $(BUILD)/obj/agent/mobctl/mobctl.o,$(MOBCTL_OBJ)) $(BUILD)/agent/libmob.a
-	$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs check) $(PKG_LIBS)
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(filter-out $(BUILD)/obj/agent/mobctl/mobctl.o,$(MOBCTL_OBJ)) \
+		$(filter-out $(BUILD)/obj/agent/mobd/main.o,$(MOBD_OBJ)) $(BUILD)/agent/libmob.a
+	$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs check) $(MOBD_LIBS) $(PKG_LIBS)
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
@@ -156,6 +173,7 @@ check: deps
 	$(MAKE) modules
 	$(MAKE) sparse-all
 	$(MAKE) agent labtools
+	$(MAKE) unit-file
 	$(MAKE) unit
 	$(MAKE) fuzz
 	$(MAKE) lab
@@ -168,9 +186,28 @@ dkms-install:
 	mkdir -p $(DESTDIR)/usr/src/mob-$$(cat VERSION)
 	cp -r Kbuild dkms.conf kmod uapi $(DESTDIR)/usr/src/mob-$$(cat VERSION)/
 
-install: agent
+install: agent $(BUILD)/agent/mobd.service
 	install -D -m 0755 $(BUILD)/agent/mobctl $(DESTDIR)$(PREFIX)/sbin/mobctl
+	install -D -m 0755 $(BUILD)/agent/mobd $(DESTDIR)$(PREFIX)/sbin/mobd
 	install -D -m 0644 agent/man/mobctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/mobctl.8
+	install -D -m 0644 agent/man/mobd.8 $(DESTDIR)$(PREFIX)/share/man/man8/mobd.8
+	install -D -m 0644 agent/man/mobd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/mobd.conf.5
+	install -D -m 0644 $(BUILD)/agent/mobd.service $(DESTDIR)/etc/systemd/system/mobd.service
+	install -D -m 0644 agent/mobd.conf.example $(DESTDIR)$(PREFIX)/share/doc/mob/mobd.conf.example
+	@test -e $(DESTDIR)/etc/mob/mobd.conf || \
+		install -D -m 0644 agent/mobd.conf.example $(DESTDIR)/etc/mob/mobd.conf
+
+# The unit as installed, checked by systemd itself.
+$(BUILD)/agent/mobd.service: agent/systemd/mobd.service
+	@mkdir -p $(dir $@)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' $< >$@
+
+unit-file: $(BUILD)/agent/mobd.service $(BUILD)/agent/mobd
+	@mkdir -p $(BUILD)/agent/verify
+	@# verify wants the binary where the unit says it is
+	sed 's|^ExecStart=[^ ]*|ExecStart=$(BUILD)/agent/mobd|' $< >$(BUILD)/agent/verify/mobd.service
+	systemd-analyze verify $(BUILD)/agent/verify/mobd.service 2>&1 | tee $(BUILD)/agent/verify/log
+	@! test -s $(BUILD)/agent/verify/log || { echo "error: systemd-analyze has complaints" >&2; exit 1; }
 
 clean:
 	rm -rf $(BUILD)

@@ -11,6 +11,13 @@ static Suite *(*const suites[])(void) = {
 	mobnl_suite,
 	mobctl_suite,
 	xlat_suite,
+	config_suite,
+	pool_suite,
+	hostnet_suite,
+	dir_suite,
+	etcd_suite,
+	virt_suite,
+	agent_suite,
 };
 
 int main(void)

@@ -1,0 +1,1919 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The agent's state machine (see agent.h for the model).
+ *
+ * Everything runs on libvirt's event loop, one thing at a time: no locks.
+ * Asynchronous directory requests carry the HoA they are about, never a
+ * pointer to a VM, because the VM may be gone when the answer arrives.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <json-c/json.h>
+#include <libvirt/libvirt.h>
+
+#include "agent.h"
+#include "dir.h"
+#include "etcd.h"
+#include "log.h"
+#include "pool.h"
+
+#define DIR_BUCKETS		4096
+#define TICK_MS			1000
+#define RECONCILE_EVERY_MS	30000
+#define RETRY_MAX_MS		8000
+#define MAC_FMT			"%02x:%02x:%02x:%02x:%02x:%02x"
+#define MAC_ARGS(m)		(m)[0], (m)[1], (m)[2], (m)[3], (m)[4], (m)[5]
+
+enum vm_state {
+	VM_CLAIMING,		/* here; the directory not yet agreeing */
+	VM_OWNED,		/* here, and the directory says so */
+	VM_CONFLICT,		/* refused: runs elsewhere, or no MoA */
+};
+
+static const char *const vm_state_names[] = {
+	[VM_CLAIMING] = "claiming",
+	[VM_OWNED] = "owned",
+	[VM_CONFLICT] = "conflict",
+};
+
+enum vm_source {
+	SRC_KERNEL,		/* found in the kernel table at start */
+	SRC_LEARNED,		/* from its ARP / ND / announcement */
+	SRC_LIBVIRT,		/* from a domain's metadata */
+};
+
+static const char *const vm_source_names[] = {
+	[SRC_KERNEL] = "kernel",
+	[SRC_LEARNED] = "learned",
+	[SRC_LIBVIRT] = "libvirt",
+};
+
+struct vm {
+	struct vm *next;
+	int family;
+	union mob_ip hoa;
+	bool has_mac;
+	uint8_t mac[6];
+	char name[MOBD_DOMNAME_MAX];
+	uint32_t ifindex;
+	char port[IFNAMSIZ];
+	enum vm_source source;
+	enum vm_state state;
+	bool has_moa;
+	union mob_ip moa;
+	bool installed;		/* local binding and route in place */
+	bool moved;		/* evidence that it moved here */
+	bool claim_busy;	/* a CAS in flight */
+	bool claim_again;	/* claim once more when it returns */
+	int64_t claim_rev;	/* mod_revision of our key, 0 if none */
+	uint64_t retry_at;	/* ms; 0: no claim retry pending */
+	unsigned int fails;
+	unsigned int seen;	/* libvirt listing generation */
+	unsigned int stamp;	/* last domain report that named it */
+	time_t since;
+	char why[160];
+};
+
+/* A VM key of the directory, as last read. */
+struct dent {
+	struct dent *next;
+	struct mobd_dir_vm v;
+	int64_t mod_rev;
+};
+
+struct site {
+	struct site *next;
+	struct mobd_dir_hv h;
+	int64_t mod_rev;
+};
+
+struct mobd_agent {
+	const struct mobd_config *c;
+	struct mobd_dataplane dp;
+	struct mobd_pool *pool;
+	struct vm *vms;
+	struct dent *dir[DIR_BUCKETS];
+	size_t n_dir;
+	struct site *sites;
+	time_t started;
+	int tick;
+	uint64_t next_reconcile;
+	bool started_ok;
+
+	/* libvirt */
+	bool virt_none;
+	bool virt_synced;	/* a complete listing since (re)connect */
+	unsigned int list_gen;
+	unsigned int stamp;
+
+	/* directory; etcd == NULL: single-hypervisor mode */
+	struct mobd_etcd *etcd;
+	struct mobd_etcd_watch *watch;
+	int64_t lease;
+	bool lease_busy;
+	uint64_t lease_next;	/* next keepalive or grant, ms */
+	int64_t rev;		/* newest revision applied */
+	bool dir_synced;	/* a full read since start or compaction */
+	bool range_busy;
+	bool dir_up;		/* the last directory request worked */
+	uint64_t watch_retry;	/* ms, 0: none pending */
+	unsigned int watch_fails;
+	bool site_dirty;	/* our hv key must be written */
+};
+
+static void claim(struct mobd_agent *a, struct vm *vm);
+static void vm_uninstall(struct mobd_agent *a, struct vm *vm);
+static void dir_start(struct mobd_agent *a);
+
+/* Small helpers. */
+
+static const char *ntop(int family, const union mob_ip *ip, char *buf)
+{
+	return mob_addr_ntop(family, ip, buf, INET6_ADDRSTRLEN);
+}
+
+static bool ip_eq(int family, const union mob_ip *x, const union mob_ip *y)
+{
+	return !memcmp(x, y, mob_addr_len(family));
+}
+
+static bool dir_mode(const struct mobd_agent *a)
+{
+	return a->etcd != NULL;
+}
+
+static const char *vm_label(const struct vm *vm, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	snprintf(buf, len, "%s%s%s", vm->name[0] ? vm->name : "",
+		 vm->name[0] ? " " : "", ntop(vm->family, &vm->hoa, ip));
+	return buf;
+}
+
+/* The directory cache: a hash of HoA -> struct dent. */
+
+static unsigned int dir_hash(int family, const union mob_ip *hoa)
+{
+	size_t i, n = mob_addr_len(family);
+	uint32_t h = 2166136261u;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ hoa->raw[i]) * 16777619u;
+	return (h ^ (uint32_t)family) % DIR_BUCKETS;
+}
+
+static struct dent *dir_find(struct mobd_agent *a, int family,
+			     const union mob_ip *hoa)
+{
+	struct dent *d;
+
+	for (d = a->dir[dir_hash(family, hoa)]; d; d = d->next)
+		if (d->v.family == family && ip_eq(family, &d->v.hoa, hoa))
+			return d;
+	return NULL;
+}
+
+static struct dent *dir_store(struct mobd_agent *a,
+			      const struct mobd_dir_vm *v, int64_t mod_rev)
+{
+	struct dent *d = dir_find(a, v->family, &v->hoa);
+	unsigned int b;
+
+	if (!d) {
+		d = calloc(1, sizeof(*d));
+		if (!d)
+			return NULL;
+		b = dir_hash(v->family, &v->hoa);
+		d->next = a->dir[b];
+		a->dir[b] = d;
+		a->n_dir++;
+	}
+	d->v = *v;
+	d->mod_rev = mod_rev;
+	return d;
+}
+
+static void dir_remove(struct mobd_agent *a, int family,
+		       const union mob_ip *hoa)
+{
+	struct dent **pp = &a->dir[dir_hash(family, hoa)], *d;
+
+	for (; (d = *pp); pp = &d->next) {
+		if (d->v.family == family && ip_eq(family, &d->v.hoa, hoa)) {
+			*pp = d->next;
+			free(d);
+			a->n_dir--;
+			return;
+		}
+	}
+}
+
+/* Other hypervisors' entry: the HoA runs there. */
+static bool dent_elsewhere(const struct mobd_agent *a, const struct dent *d)
+{
+	return d && strcmp(d->v.hv, a->c->hypervisor);
+}
+
+/* Local VMs. */
+
+static struct vm *vm_find(struct mobd_agent *a, int family,
+			  const union mob_ip *hoa)
+{
+	struct vm *vm;
+
+	for (vm = a->vms; vm; vm = vm->next)
+		if (vm->family == family && ip_eq(family, &vm->hoa, hoa))
+			return vm;
+	return NULL;
+}
+
+static void vm_unlink(struct mobd_agent *a, struct vm *vm)
+{
+	struct vm **pp;
+
+	for (pp = &a->vms; *pp; pp = &(*pp)->next) {
+		if (*pp == vm) {
+			*pp = vm->next;
+			free(vm);
+			return;
+		}
+	}
+}
+
+static const struct mobd_home *vm_home(const struct mobd_agent *a,
+				       const struct vm *vm)
+{
+	return mobd_config_home_of(a->c, vm->family, &vm->hoa);
+}
+
+/* Does ADDR lie in the same home prefix as VM? */
+static bool same_home(const struct mobd_agent *a, const struct vm *vm,
+		      int family, const union mob_ip *addr)
+{
+	return family == vm->family &&
+	       mobd_config_home_of(a->c, family, addr) == vm_home(a, vm);
+}
+
+/* The data plane. */
+
+static int dp_set_local(struct mobd_agent *a, struct vm *vm)
+{
+	struct mob_binding_info b = {
+		.family = vm->family, .hoa = vm->hoa, .has_moa = true,
+		.moa = vm->moa, .kind = MOB_KIND_LOCAL, .ifindex = vm->ifindex,
+	};
+
+	return a->dp.set(a->dp.ctx, &b);
+}
+
+static int dp_set_remote(struct mobd_agent *a, const struct mobd_dir_vm *v)
+{
+	struct mob_binding_info b = {
+		.family = v->family, .hoa = v->hoa, .has_moa = true,
+		.moa = v->moa, .kind = MOB_KIND_REMOTE,
+	};
+	char h[INET6_ADDRSTRLEN], m[INET6_ADDRSTRLEN];
+	int err;
+
+	err = a->dp.set(a->dp.ctx, &b);
+	if (err)
+		log_err("kernel: binding %s -> %s (remote, %s): %s",
+			ntop(v->family, &v->hoa, h), ntop(v->family, &v->moa, m),
+			v->hv, strerror(-err));
+	return err;
+}
+
+/* Neighbour proxies on VM's port for every other HoA of its prefix. */
+static void vm_proxies(struct mobd_agent *a, struct vm *vm, bool add)
+{
+	const struct mobd_home *home = vm_home(a, vm);
+	struct dent *d;
+	struct vm *o;
+	int b;
+
+	if (vm->family != AF_INET6 || !vm->ifindex)
+		return;
+	if (add && home && home->has_gateway)
+		a->dp.proxy_add(a->dp.ctx, vm->ifindex, vm->family,
+				&home->gateway);
+	for (b = 0; b < DIR_BUCKETS; b++)
+		for (d = a->dir[b]; d; d = d->next)
+			if (same_home(a, vm, d->v.family, &d->v.hoa) &&
+			    !ip_eq(vm->family, &d->v.hoa, &vm->hoa))
+				(add ? a->dp.proxy_add : a->dp.proxy_del)(
+					a->dp.ctx, vm->ifindex, vm->family,
+					&d->v.hoa);
+	for (o = a->vms; o; o = o->next)
+		if (o != vm && same_home(a, vm, o->family, &o->hoa))
+			(add ? a->dp.proxy_add : a->dp.proxy_del)(
+				a->dp.ctx, vm->ifindex, vm->family, &o->hoa);
+}
+
+/* A new HoA is known (directory or local): proxy it on every v6 port. */
+static void proxy_everywhere(struct mobd_agent *a, int family,
+			     const union mob_ip *hoa, bool add)
+{
+	struct vm *vm;
+
+	if (family != AF_INET6)
+		return;
+	for (vm = a->vms; vm; vm = vm->next)
+		if (vm->installed && !ip_eq(family, &vm->hoa, hoa) &&
+		    same_home(a, vm, family, hoa))
+			(add ? a->dp.proxy_add : a->dp.proxy_del)(
+				a->dp.ctx, vm->ifindex, family, hoa);
+}
+
+/* Put VM's binding, route and proxies in place. */
+static int vm_install(struct mobd_agent *a, struct vm *vm)
+{
+	const struct mobd_home *home = vm_home(a, vm);
+	char l[200], m[INET6_ADDRSTRLEN];
+	int err;
+
+	err = dp_set_local(a, vm);
+	if (err) {
+		log_err("vm %s: kernel binding to %s on %s: %s",
+			vm_label(vm, l, sizeof(l)), ntop(vm->family, &vm->moa, m),
+			vm->port, strerror(-err));
+		return err;
+	}
+	if (home)
+		a->dp.port_up(a->dp.ctx, vm->ifindex, home);
+	err = a->dp.route_add(a->dp.ctx, vm->ifindex, vm->family, &vm->hoa);
+	if (err)
+		log_warn("vm %s: host route via %s: %s",
+			 vm_label(vm, l, sizeof(l)), vm->port, strerror(-err));
+	if (!vm->installed) {
+		vm->installed = true;
+		vm_proxies(a, vm, true);
+		proxy_everywhere(a, vm->family, &vm->hoa, true);
+	}
+	return 0;
+}
+
+/* Take VM's route and proxies away; the binding is the caller's. */
+static void vm_uninstall(struct mobd_agent *a, struct vm *vm)
+{
+	if (!vm->installed)
+		return;
+	a->dp.route_del(a->dp.ctx, vm->ifindex, vm->family, &vm->hoa);
+	vm_proxies(a, vm, false);
+	proxy_everywhere(a, vm->family, &vm->hoa, false);
+	vm->installed = false;
+}
+
+static void vm_release_moa(struct mobd_agent *a, struct vm *vm)
+{
+	if (!vm->has_moa)
+		return;
+	mobd_pool_release(a->pool, vm->family, &vm->moa, mobd_now_ms());
+	vm->has_moa = false;
+}
+
+/*
+ * The binding of VM's HoA once VM is no longer served here: the owner's
+ * (remote) if the directory names another hypervisor, none otherwise.
+ * One kernel request either way, so no packet finds the HoA unbound in
+ * between.
+ */
+static void vm_hand_over(struct mobd_agent *a, struct vm *vm)
+{
+	struct dent *d = dir_find(a, vm->family, &vm->hoa);
+	char l[200];
+	int err;
+
+	if (dent_elsewhere(a, d)) {
+		dp_set_remote(a, &d->v);
+	} else {
+		err = a->dp.del(a->dp.ctx, vm->family, &vm->hoa);
+		if (err)
+			log_err("vm %s: removing the kernel binding: %s",
+				vm_label(vm, l, sizeof(l)), strerror(-err));
+	}
+	vm_uninstall(a, vm);
+	vm_release_moa(a, vm);
+}
+
+static void vm_conflict(struct mobd_agent *a, struct vm *vm, const char *why)
+{
+	char l[200];
+
+	log_warn("vm %s on %s: refused: %s", vm_label(vm, l, sizeof(l)),
+		 vm->port, why);
+	snprintf(vm->why, sizeof(vm->why), "%s", why);
+	vm->state = VM_CONFLICT;
+	vm->moved = false;
+	vm->retry_at = 0;
+	vm_hand_over(a, vm);
+}
+
+/* The directory no longer has us as VM's owner, and it ran here: it left. */
+static void vm_gone_elsewhere(struct mobd_agent *a, struct vm *vm,
+			      const struct dent *d)
+{
+	char l[200], m[INET6_ADDRSTRLEN];
+
+	log_info("vm %s moved to %s (moa %s): local binding becomes remote",
+		 vm_label(vm, l, sizeof(l)), d->v.hv,
+		 ntop(d->v.family, &d->v.moa, m));
+	vm_hand_over(a, vm);
+	vm_unlink(a, vm);
+}
+
+/* Directory requests. */
+
+struct hoa_req {
+	struct mobd_agent *a;
+	int family;
+	union mob_ip hoa;
+};
+
+static struct hoa_req *hoa_req_new(struct mobd_agent *a, int family,
+				   const union mob_ip *hoa)
+{
+	struct hoa_req *r = calloc(1, sizeof(*r));
+
+	if (r) {
+		r->a = a;
+		r->family = family;
+		r->hoa = *hoa;
+	}
+	return r;
+}
+
+static void claim_retry_later(struct mobd_agent *a, struct vm *vm)
+{
+	unsigned int ms = 250u << (vm->fails < 5 ? vm->fails : 5);
+
+	vm->fails++;
+	vm->retry_at = mobd_now_ms() + (ms < RETRY_MAX_MS ? ms : RETRY_MAX_MS);
+}
+
+/* Remember what a failed CAS showed us, if newer than what we had. */
+static void dir_learn_kv(struct mobd_agent *a, int family,
+			 const union mob_ip *hoa, const struct mobd_kv *cur)
+{
+	struct mobd_dir_vm v;
+	struct dent *d = dir_find(a, family, hoa);
+
+	if (!cur) {
+		if (d)
+			dir_remove(a, family, hoa);
+		return;
+	}
+	if (d && d->mod_rev >= cur->mod_revision)
+		return;
+	if (mobd_dir_vm_decode(family, hoa, cur->value, cur->value_len, &v))
+		return;
+	dir_store(a, &v, cur->mod_revision);
+}
+
+static void claim_done(void *arg, int err, bool succeeded, int64_t rev,
+		       const struct mobd_kv *cur)
+{
+	struct hoa_req *r = arg;
+	struct mobd_agent *a = r->a;
+	struct vm *vm = vm_find(a, r->family, &r->hoa);
+	char l[200], key[256];
+	struct dent *d;
+
+	if (!vm) {
+		/* Gone while we asked: take our claim back if it won. */
+		if (!err && succeeded &&
+		    !mobd_dir_vm_key(a->c->etcd_prefix, r->family, &r->hoa,
+				     key, sizeof(key)))
+			mobd_etcd_cas_del(a->etcd, key, rev, NULL, NULL);
+		free(r);
+		return;
+	}
+	free(r);
+	vm->claim_busy = false;
+	if (err) {
+		if (a->dir_up)
+			log_warn("directory: claim for %s failed: %s; retrying",
+				 vm_label(vm, l, sizeof(l)), strerror(-err));
+		a->dir_up = false;
+		claim_retry_later(a, vm);
+		return;
+	}
+	a->dir_up = true;
+	vm->fails = 0;
+	vm->retry_at = 0;
+	if (vm->state == VM_CONFLICT)
+		return;
+	if (succeeded) {
+		struct mobd_dir_vm v = { 0 };
+
+		vm->claim_rev = rev;
+		d = dir_find(a, vm->family, &vm->hoa);
+		if (dent_elsewhere(a, d) && d->mod_rev > rev) {
+			/* Someone took it after we did: it has left. */
+			vm_gone_elsewhere(a, vm, d);
+			return;
+		}
+		v.family = vm->family;
+		v.hoa = vm->hoa;
+		v.moa = vm->moa;
+		snprintf(v.hv, sizeof(v.hv), "%s", a->c->hypervisor);
+		v.has_mac = vm->has_mac;
+		memcpy(v.mac, vm->mac, 6);
+		snprintf(v.vm, sizeof(v.vm), "%s", vm->name);
+		if (!d || d->mod_rev < rev)
+			dir_store(a, &v, rev);
+		if (vm->state != VM_OWNED)
+			log_info("vm %s: claimed in the directory (rev %" PRId64
+				 ")", vm_label(vm, l, sizeof(l)), rev);
+		vm->state = VM_OWNED;
+		vm->moved = false;
+		vm->why[0] = 0;
+		if (vm->claim_again) {
+			vm->claim_again = false;
+			claim(a, vm);
+		}
+		return;
+	}
+	dir_learn_kv(a, vm->family, &vm->hoa, cur);
+	d = dir_find(a, vm->family, &vm->hoa);
+	if (dent_elsewhere(a, d)) {
+		char why[160];
+
+		snprintf(why, sizeof(why),
+			 "%s claimed it first (rev %" PRId64 ")", d->v.hv,
+			 d->mod_rev);
+		vm_conflict(a, vm, why);
+		return;
+	}
+	/* Changed under us but still ours, or deleted: ask again. */
+	vm->claim_again = false;
+	claim(a, vm);
+}
+
+static char *vm_dir_value(struct mobd_agent *a, const struct vm *vm)
+{
+	struct mobd_dir_vm v = { 0 };
+
+	v.family = vm->family;
+	v.hoa = vm->hoa;
+	v.moa = vm->moa;
+	snprintf(v.hv, sizeof(v.hv), "%s", a->c->hypervisor);
+	v.has_mac = vm->has_mac;
+	memcpy(v.mac, vm->mac, 6);
+	snprintf(v.vm, sizeof(v.vm), "%s", vm->name);
+	return mobd_dir_vm_encode(&v);
+}
+
+/*
+ * Claim VM's key.  In single-hypervisor mode the VM is ours at once.
+ * Without a lease (etcd down, or at start) the claim waits for the tick.
+ */
+static void claim(struct mobd_agent *a, struct vm *vm)
+{
+	char key[256], l[200], why[200];
+	struct hoa_req *r;
+	struct dent *d;
+	int64_t expect;
+	char *val;
+	int err;
+
+	if (vm->state == VM_CONFLICT)
+		return;
+	if (!dir_mode(a)) {
+		if (vm->has_moa)
+			vm->state = VM_OWNED;
+		return;
+	}
+	if (vm->claim_busy) {
+		vm->claim_again = true;
+		return;
+	}
+	if (!a->lease || !a->dir_synced) {
+		vm->retry_at = mobd_now_ms() + TICK_MS;
+		return;
+	}
+	d = dir_find(a, vm->family, &vm->hoa);
+	if (d && !dent_elsewhere(a, d)) {
+		/* Ours already (a restart): keep what we knew of the VM. */
+		if (!vm->has_mac && d->v.has_mac) {
+			vm->has_mac = true;
+			memcpy(vm->mac, d->v.mac, 6);
+		}
+		if (!vm->name[0])
+			snprintf(vm->name, sizeof(vm->name), "%s", d->v.vm);
+	}
+	if (dent_elsewhere(a, d)) {
+		if (!vm->moved) {
+			snprintf(why, sizeof(why),
+				 "%s holds it and nothing shows the VM moved "
+				 "here", d->v.hv);
+			vm_conflict(a, vm, why);
+			return;
+		}
+		if (d->v.has_mac && vm->has_mac && memcmp(d->v.mac, vm->mac, 6)) {
+			snprintf(why, sizeof(why),
+				 "%s holds it for MAC " MAC_FMT ", announced "
+				 "here by " MAC_FMT, d->v.hv, MAC_ARGS(d->v.mac),
+				 MAC_ARGS(vm->mac));
+			vm_conflict(a, vm, why);
+			return;
+		}
+	}
+	if (!vm->has_moa)
+		return;		/* vm_arrive() gives it one, then claims */
+	expect = d ? d->mod_rev : 0;
+	if (d && !dent_elsewhere(a, d) && vm->state == VM_OWNED &&
+	    d->mod_rev == vm->claim_rev && ip_eq(vm->family, &d->v.moa, &vm->moa))
+		return;		/* the directory already says so */
+	if (mobd_dir_vm_key(a->c->etcd_prefix, vm->family, &vm->hoa, key,
+			    sizeof(key)))
+		return;
+	val = vm_dir_value(a, vm);
+	r = hoa_req_new(a, vm->family, &vm->hoa);
+	if (!val || !r) {
+		free(val);
+		free(r);
+		claim_retry_later(a, vm);
+		return;
+	}
+	log_debug("vm %s: claiming (expecting rev %" PRId64 ")%s",
+		  vm_label(vm, l, sizeof(l)), expect,
+		  dent_elsewhere(a, d) ? ", it moved here" : "");
+	err = mobd_etcd_cas_put(a->etcd, key, val, strlen(val), a->lease,
+				expect, claim_done, r);
+	free(val);
+	if (err) {
+		free(r);
+		claim_retry_later(a, vm);
+		return;
+	}
+	vm->claim_busy = true;
+	vm->retry_at = 0;
+}
+
+/* Give up VM's key (it stopped here). */
+static void unclaim(struct mobd_agent *a, struct vm *vm)
+{
+	char key[256];
+	struct dent *d;
+
+	if (!dir_mode(a) || !vm->claim_rev)
+		return;
+	d = dir_find(a, vm->family, &vm->hoa);
+	if (!d || dent_elsewhere(a, d))
+		return;
+	if (mobd_dir_vm_key(a->c->etcd_prefix, vm->family, &vm->hoa, key,
+			    sizeof(key)))
+		return;
+	/* Only our own version: a newer owner's key is left alone. */
+	mobd_etcd_cas_del(a->etcd, key, d->mod_rev, NULL, NULL);
+}
+
+/* A VM here: from libvirt, an announcement, an ARP, or the kernel table. */
+
+struct arrival {
+	int family;
+	union mob_ip hoa;
+	const uint8_t *mac;	/* NULL if not known */
+	uint32_t ifindex;
+	const char *name;	/* NULL if not known */
+	enum vm_source source;
+	bool moved;		/* evidence it moved here */
+	const union mob_ip *moa; /* from the kernel at start, else NULL */
+};
+
+static struct vm *vm_arrive(struct mobd_agent *a, const struct arrival *in)
+{
+	struct vm *vm = vm_find(a, in->family, &in->hoa);
+	char l[200], ip[INET6_ADDRSTRLEN], m[INET6_ADDRSTRLEN];
+	bool fresh = !vm, reinstall = false;
+	int err;
+
+	if (!mobd_config_home_of(a->c, in->family, &in->hoa)) {
+		log_warn("vm %s (%s): address outside every home prefix; "
+			 "ignored", in->name ? in->name : "?",
+			 ntop(in->family, &in->hoa, ip));
+		return NULL;
+	}
+	if (fresh) {
+		vm = calloc(1, sizeof(*vm));
+		if (!vm)
+			return NULL;
+		vm->family = in->family;
+		vm->hoa = in->hoa;
+		vm->state = VM_CLAIMING;
+		vm->since = time(NULL);
+		vm->source = in->source;
+		vm->next = a->vms;
+		a->vms = vm;
+	}
+	if (in->source > vm->source)
+		vm->source = in->source;
+	if (in->mac) {
+		vm->has_mac = true;
+		memcpy(vm->mac, in->mac, 6);
+	}
+	if (in->name)
+		snprintf(vm->name, sizeof(vm->name), "%s", in->name);
+	if (in->ifindex && in->ifindex != vm->ifindex) {
+		if (vm->installed)
+			vm_uninstall(a, vm);
+		vm->ifindex = in->ifindex;
+		if (a->dp.ifname(a->dp.ctx, vm->ifindex, vm->port))
+			snprintf(vm->port, sizeof(vm->port), "if%u",
+				 vm->ifindex);
+		reinstall = !fresh;
+	}
+	if (in->moved) {
+		vm->moved = true;
+		if (vm->state == VM_CONFLICT) {
+			vm->state = VM_CLAIMING;
+			vm->why[0] = 0;
+			reinstall = true;
+		}
+	}
+	if (vm->state == VM_CONFLICT)
+		return vm;
+
+	/* Refuse before touching the data plane when the answer is known. */
+	if (dir_mode(a) && a->dir_synced && !vm->moved &&
+	    vm->state == VM_CLAIMING) {
+		struct dent *d = dir_find(a, vm->family, &vm->hoa);
+
+		if (dent_elsewhere(a, d)) {
+			claim(a, vm);	/* refuses, with the reason */
+			return vm;
+		}
+	}
+	if (!vm->has_moa) {
+		if (in->moa && !mobd_pool_take(a->pool, vm->family, in->moa,
+					       mobd_now_ms())) {
+			vm->moa = *in->moa;
+		} else {
+			err = mobd_pool_alloc(a->pool, vm->family,
+					      mobd_now_ms(), &vm->moa);
+			if (err) {
+				vm_conflict(a, vm, err == -ENOSPC ?
+					    "the MoA pool is exhausted" :
+					    "no MoA pool of its family");
+				return vm;
+			}
+		}
+		vm->has_moa = true;
+		reinstall = true;
+	}
+	if (fresh || reinstall || !vm->installed) {
+		if (vm_install(a, vm))
+			return vm;
+		log_info("vm %s (mac " MAC_FMT ") on %s: moa %s%s",
+			 vm_label(vm, l, sizeof(l)), MAC_ARGS(vm->mac),
+			 vm->port, ntop(vm->family, &vm->moa, m),
+			 vm->moved ? ", moved here" : "");
+	}
+	claim(a, vm);
+	return vm;
+}
+
+/* VM stopped here (not by migration): free everything it held. */
+static void vm_depart(struct mobd_agent *a, struct vm *vm, const char *why)
+{
+	char l[200];
+
+	log_info("vm %s: %s; releasing its binding", vm_label(vm, l, sizeof(l)),
+		 why);
+	if (vm->state != VM_CONFLICT) {
+		unclaim(a, vm);
+		vm_hand_over(a, vm);
+	}
+	vm_unlink(a, vm);
+}
+
+/* Directory changes. */
+
+static void dir_apply_put(struct mobd_agent *a, const struct mobd_dir_vm *v,
+			  int64_t mod_rev)
+{
+	struct dent *old = dir_find(a, v->family, &v->hoa);
+	struct vm *vm = vm_find(a, v->family, &v->hoa);
+	bool known = old != NULL;
+	struct dent *d;
+
+	if (old && old->mod_rev >= mod_rev && old->mod_rev)
+		return;		/* already applied (our own CAS reply) */
+	d = dir_store(a, v, mod_rev);
+	if (!d)
+		return;
+	if (!strcmp(v->hv, a->c->hypervisor)) {
+		if (vm && vm->claim_rev < mod_rev && !vm->claim_busy &&
+		    ip_eq(v->family, &v->moa, &vm->moa))
+			vm->claim_rev = mod_rev;
+		return;
+	}
+	if (vm) {
+		if (vm->claim_busy)
+			return;	/* claim_done() compares revisions */
+		if (vm->state == VM_CONFLICT) {
+			dp_set_remote(a, v);
+			return;
+		}
+		vm_gone_elsewhere(a, vm, d);
+		return;
+	}
+	dp_set_remote(a, v);
+	if (!known)
+		proxy_everywhere(a, v->family, &v->hoa, true);
+}
+
+static void dir_apply_delete(struct mobd_agent *a, int family,
+			     const union mob_ip *hoa)
+{
+	struct vm *vm = vm_find(a, family, hoa);
+	char ip[INET6_ADDRSTRLEN];
+
+	dir_remove(a, family, hoa);
+	if (vm) {
+		if (vm->state == VM_OWNED) {
+			/* Our lease lapsed or someone deleted the key. */
+			log_notice("directory: the key of %s vanished; "
+				   "claiming it again", ntop(family, hoa, ip));
+			vm->state = VM_CLAIMING;
+			vm->claim_rev = 0;
+			claim(a, vm);
+		}
+		return;
+	}
+	log_info("directory: %s is gone; removing its binding",
+		 ntop(family, hoa, ip));
+	a->dp.del(a->dp.ctx, family, hoa);
+	proxy_everywhere(a, family, hoa, false);
+}
+
+static struct site *site_find(struct mobd_agent *a, const char *name)
+{
+	struct site *s;
+
+	for (s = a->sites; s; s = s->next)
+		if (!strcmp(s->h.name, name))
+			return s;
+	return NULL;
+}
+
+static void site_apply(struct mobd_agent *a, const char *name,
+		       const struct mobd_kv *kv, bool deleted)
+{
+	struct site **pp, *s = site_find(a, name);
+	struct mobd_dir_hv h;
+
+	if (deleted) {
+		for (pp = &a->sites; *pp; pp = &(*pp)->next) {
+			if (*pp == s) {
+				*pp = s->next;
+				free(s);
+				log_info("directory: hypervisor %s left", name);
+				break;
+			}
+		}
+		if (!strcmp(name, a->c->hypervisor))
+			a->site_dirty = true;
+		return;
+	}
+	if (mobd_dir_hv_decode(name, kv->value, kv->value_len, &h))
+		return;
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return;
+		s->next = a->sites;
+		a->sites = s;
+		if (strcmp(name, a->c->hypervisor))
+			log_info("directory: hypervisor %s is up", name);
+	}
+	s->h = h;
+	s->mod_rev = kv->mod_revision;
+}
+
+static void dir_apply_kv(struct mobd_agent *a, const struct mobd_kv *kv,
+			 bool deleted)
+{
+	char name[MOBD_NAME_MAX], ip[INET6_ADDRSTRLEN];
+	struct mobd_dir_vm v;
+	union mob_ip hoa;
+	int family;
+
+	switch (mobd_dir_key_parse(a->c->etcd_prefix, kv->key, kv->key_len,
+				   &family, &hoa, name)) {
+	case MOBD_DIR_KEY_VM:
+		if (deleted) {
+			dir_apply_delete(a, family, &hoa);
+			return;
+		}
+		if (mobd_dir_vm_decode(family, &hoa, kv->value, kv->value_len,
+				       &v)) {
+			log_warn("directory: bad value for %s; ignored",
+				 ntop(family, &hoa, ip));
+			return;
+		}
+		dir_apply_put(a, &v, kv->mod_revision);
+		return;
+	case MOBD_DIR_KEY_HV:
+		site_apply(a, name, kv, deleted);
+		return;
+	default:
+		log_debug("directory: ignoring key %.*s", (int)kv->key_len,
+			  kv->key);
+	}
+}
+
+static void watch_events(void *arg, int64_t rev,
+			 const struct mobd_etcd_event *ev, size_t n)
+{
+	struct mobd_agent *a = arg;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dir_apply_kv(a, &ev[i].kv, ev[i].type == MOBD_ETCD_DELETE);
+	if (rev > a->rev)
+		a->rev = rev;
+	a->dir_up = true;
+}
+
+static void watch_created(void *arg)
+{
+	struct mobd_agent *a = arg;
+
+	a->watch_fails = 0;
+	a->dir_up = true;
+	log_info("directory: watching from revision %" PRId64, a->rev + 1);
+}
+
+static void watch_closed(void *arg, int err, int64_t compact_rev)
+{
+	struct mobd_agent *a = arg;
+
+	a->watch = NULL;
+	if (err == -ERANGE) {
+		log_notice("directory: revision %" PRId64 " was compacted "
+			   "(now %" PRId64 "); reading everything again",
+			   a->rev + 1, compact_rev);
+		a->dir_synced = false;
+		dir_start(a);
+		return;
+	}
+	if (a->dir_up)
+		log_warn("directory: watch broke (%s); keeping the bindings we "
+			 "have and retrying", strerror(-err));
+	a->dir_up = false;
+	a->watch_fails++;
+	a->watch_retry = mobd_now_ms() +
+		(a->watch_fails < 4 ? 500u << a->watch_fails : 4000);
+}
+
+static const struct mobd_etcd_watch_ops watch_ops = {
+	.created = watch_created,
+	.events = watch_events,
+	.closed = watch_closed,
+};
+
+static void watch_start(struct mobd_agent *a)
+{
+	a->watch_retry = 0;
+	if (mobd_etcd_watch(a->etcd, a->c->etcd_prefix, a->rev + 1,
+			    &watch_ops, a, &a->watch)) {
+		a->watch = NULL;
+		a->watch_retry = mobd_now_ms() + 1000;
+	}
+}
+
+/* The full read: at start and after a compaction. */
+static void range_done(void *arg, int err, int64_t rev,
+		       const struct mobd_kv *kvs, size_t n)
+{
+	struct mobd_agent *a = arg;
+	struct mobd_dir_vm v;
+	struct dent *d, *next;
+	struct site *s, *snext;
+	struct dent **seen;
+	union mob_ip hoa;
+	char name[MOBD_NAME_MAX];
+	int family, b;
+	size_t i, k = 0;
+
+	a->range_busy = false;
+	if (err) {
+		if (a->dir_up || !a->watch_fails)
+			log_warn("directory: reading it failed (%s); retrying",
+				 strerror(-err));
+		a->dir_up = false;
+		a->watch_fails++;
+		a->watch_retry = mobd_now_ms() + 2000;
+		return;
+	}
+	a->dir_up = true;
+	/* Keys that are no longer there were deleted while we did not look. */
+	seen = calloc(n + 1, sizeof(*seen));
+	for (i = 0; i < n; i++) {
+		if (mobd_dir_key_parse(a->c->etcd_prefix, kvs[i].key,
+				       kvs[i].key_len, &family, &hoa, name) ==
+		    MOBD_DIR_KEY_VM &&
+		    !mobd_dir_vm_decode(family, &hoa, kvs[i].value,
+					kvs[i].value_len, &v) && seen) {
+			d = dir_find(a, family, &hoa);
+			if (d)
+				seen[k++] = d;
+		}
+	}
+	for (b = 0; b < DIR_BUCKETS; b++) {
+		for (d = a->dir[b]; d; d = next) {
+			next = d->next;
+			for (i = 0; seen && i < k; i++)
+				if (seen[i] == d)
+					break;
+			if (seen && i == k)
+				dir_apply_delete(a, d->v.family, &d->v.hoa);
+		}
+	}
+	free(seen);
+	for (s = a->sites; s; s = snext) {
+		snext = s->next;
+		free(s);
+	}
+	a->sites = NULL;
+	for (i = 0; i < n; i++)
+		dir_apply_kv(a, &kvs[i], false);
+	a->rev = rev;
+	a->dir_synced = true;
+	log_info("directory: %zu VM(s) at revision %" PRId64, a->n_dir, rev);
+	watch_start(a);
+	mobd_agent_reconcile(a);
+}
+
+static void dir_start(struct mobd_agent *a)
+{
+	if (a->range_busy)
+		return;
+	if (a->watch) {
+		mobd_etcd_watch_cancel(a->watch);
+		a->watch = NULL;
+	}
+	a->watch_retry = 0;
+	if (mobd_etcd_range_prefix(a->etcd, a->c->etcd_prefix, range_done, a))
+		a->watch_retry = mobd_now_ms() + 2000;
+	else
+		a->range_busy = true;
+}
+
+/* Leases and this hypervisor's own key. */
+
+static void lease_path(const struct mobd_agent *a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/lease", a->c->state_dir);
+}
+
+static void lease_save(struct mobd_agent *a)
+{
+	char path[MOBD_PATH_MAX + 16], tmp[MOBD_PATH_MAX + 24];
+	FILE *f;
+
+	lease_path(a, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		log_warn("state: cannot write %s: %s", tmp, strerror(errno));
+		return;
+	}
+	fprintf(f, "%" PRId64 "\n", a->lease);
+	if (fclose(f) || rename(tmp, path))
+		log_warn("state: cannot write %s: %s", path, strerror(errno));
+}
+
+static int64_t lease_load(const struct mobd_agent *a)
+{
+	char path[MOBD_PATH_MAX + 16];
+	long long id = 0;
+	FILE *f;
+
+	lease_path(a, path, sizeof(path));
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lld", &id) != 1)
+		id = 0;
+	fclose(f);
+	return id;
+}
+
+static void site_put(struct mobd_agent *a)
+{
+	struct mobd_dir_hv h = { 0 };
+	char key[256], ip1[INET6_ADDRSTRLEN], ip2[INET6_ADDRSTRLEN];
+	char *val;
+	int i;
+
+	snprintf(h.name, sizeof(h.name), "%s", a->c->hypervisor);
+	h.since = a->started;
+	for (i = 0; i < a->c->n_pools && i < MOBD_POOLS_MAX; i++) {
+		const struct mobd_range *r = &a->c->pools[i];
+
+		snprintf(h.pools[i], sizeof(h.pools[i]), "%s-%s",
+			 ntop(r->family, &r->first, ip1),
+			 ntop(r->family, &r->last, ip2));
+	}
+	h.n_pools = i;
+	snprintf(h.version, sizeof(h.version), "%s", MOBD_VERSION);
+	if (mobd_dir_hv_key(a->c->etcd_prefix, h.name, key, sizeof(key)))
+		return;
+	val = mobd_dir_hv_encode(&h);
+	if (!val)
+		return;
+	if (!mobd_etcd_put(a->etcd, key, val, strlen(val), a->lease, NULL,
+			   NULL))
+		a->site_dirty = false;
+	free(val);
+}
+
+static void claim_all(struct mobd_agent *a)
+{
+	struct vm *vm;
+
+	for (vm = a->vms; vm; vm = vm->next)
+		if (vm->state != VM_CONFLICT)
+			claim(a, vm);
+}
+
+static void lease_granted(void *arg, int err, int64_t id, int64_t ttl)
+{
+	struct mobd_agent *a = arg;
+
+	a->lease_busy = false;
+	if (err || ttl <= 0) {
+		a->dir_up = false;
+		a->lease_next = mobd_now_ms() + 2000;
+		return;
+	}
+	a->dir_up = true;
+	a->lease = id;
+	a->lease_next = mobd_now_ms() + (uint64_t)ttl * 1000 / 3;
+	log_info("directory: lease %" PRIx64 " granted (%" PRId64 " s)",
+		 (uint64_t)id, ttl);
+	lease_save(a);
+	site_put(a);
+	/* Every claim was attached to the old lease: write them again. */
+	claim_all(a);
+}
+
+static void lease_refreshed(void *arg, int err, int64_t id, int64_t ttl)
+{
+	struct mobd_agent *a = arg;
+	struct vm *vm;
+
+	a->lease_busy = false;
+	if (err) {
+		if (a->dir_up)
+			log_warn("directory: lease refresh failed (%s); "
+				 "keeping the bindings we have",
+				 strerror(-err));
+		a->dir_up = false;
+		a->lease_next = mobd_now_ms() + 1000;
+		return;
+	}
+	a->dir_up = true;
+	if (ttl <= 0) {
+		log_notice("directory: lease %" PRIx64 " expired; claiming "
+			   "every VM again under a new one", (uint64_t)id);
+		a->lease = 0;
+		for (vm = a->vms; vm; vm = vm->next) {
+			vm->claim_rev = 0;
+			if (vm->state == VM_OWNED)
+				vm->state = VM_CLAIMING;
+		}
+		a->lease_busy = !mobd_etcd_lease_grant(a->etcd,
+						       a->c->lease_ttl,
+						       lease_granted, a);
+		return;
+	}
+	if (!a->lease) {
+		/* The lease of the agent before us lives on: keep it. */
+		a->lease = id;
+		log_info("directory: kept lease %" PRIx64 " of the previous "
+			 "run", (uint64_t)id);
+		site_put(a);
+		claim_all(a);
+	}
+	if (a->site_dirty)
+		site_put(a);
+	a->lease_next = mobd_now_ms() + (uint64_t)ttl * 1000 / 3;
+}
+
+static void lease_tick(struct mobd_agent *a, uint64_t now)
+{
+	int64_t id;
+
+	if (a->lease_busy || now < a->lease_next)
+		return;
+	id = a->lease;
+	if (!id && a->lease_next == 0)
+		id = lease_load(a);	/* first time: the previous run's */
+	a->lease_next = now + 1000;
+	if (id)
+		a->lease_busy = !mobd_etcd_lease_keepalive(a->etcd, id,
+							   lease_refreshed, a);
+	else
+		a->lease_busy = !mobd_etcd_lease_grant(a->etcd,
+						       a->c->lease_ttl,
+						       lease_granted, a);
+}
+
+/* Reconciliation: make the kernel what the agent's state says. */
+
+struct kview {
+	size_t n, cap;
+	struct mob_binding_info *b;
+};
+
+static void kview_add(void *arg, const struct mob_binding_info *b)
+{
+	struct kview *kv = arg;
+	struct mob_binding_info *nb;
+
+	if (kv->n == kv->cap) {
+		kv->cap = kv->cap ? kv->cap * 2 : 64;
+		nb = realloc(kv->b, kv->cap * sizeof(*nb));
+		if (!nb) {
+			kv->cap = kv->n;
+			return;
+		}
+		kv->b = nb;
+	}
+	kv->b[kv->n++] = *b;
+}
+
+static void kview_restart(void *arg)
+{
+	((struct kview *)arg)->n = 0;
+}
+
+static const struct mob_binding_info *kview_find(const struct kview *kv,
+						 int family,
+						 const union mob_ip *hoa)
+{
+	size_t i;
+
+	for (i = 0; i < kv->n; i++)
+		if (kv->b[i].family == family &&
+		    ip_eq(family, &kv->b[i].hoa, hoa))
+			return &kv->b[i];
+	return NULL;
+}
+
+/* Ports of learned VMs vanish with the VM: nobody else tells us. */
+static void check_ports(struct mobd_agent *a)
+{
+	struct vm *vm, *next;
+	char name[IFNAMSIZ];
+
+	for (vm = a->vms; vm; vm = next) {
+		next = vm->next;
+		if (vm->source == SRC_LIBVIRT || !vm->ifindex)
+			continue;
+		if (a->dp.ifname(a->dp.ctx, vm->ifindex, name) ||
+		    strcmp(name, vm->port))
+			vm_depart(a, vm, "its port is gone");
+	}
+}
+
+void mobd_agent_reconcile(struct mobd_agent *a)
+{
+	struct kview kv = { 0 };
+	const struct mob_binding_info *kb;
+	char h[INET6_ADDRSTRLEN];
+	struct dent *d;
+	struct vm *vm;
+	size_t i;
+	int b, err;
+
+	a->next_reconcile = mobd_now_ms() + RECONCILE_EVERY_MS;
+	check_ports(a);
+	err = a->dp.dump(a->dp.ctx, kview_add, kview_restart, &kv);
+	if (err) {
+		log_err("kernel: reading the binding table: %s", strerror(-err));
+		free(kv.b);
+		return;
+	}
+	/* What should be there. */
+	for (vm = a->vms; vm; vm = vm->next) {
+		if (vm->state == VM_CONFLICT || !vm->has_moa)
+			continue;
+		kb = kview_find(&kv, vm->family, &vm->hoa);
+		if (!kb || kb->kind != MOB_KIND_LOCAL ||
+		    kb->ifindex != vm->ifindex ||
+		    !ip_eq(vm->family, &kb->moa, &vm->moa)) {
+			log_notice("kernel: binding of %s differs; fixing",
+				   ntop(vm->family, &vm->hoa, h));
+			vm->installed = false;
+			vm_install(a, vm);
+		}
+	}
+	for (b = 0; dir_mode(a) && a->dir_synced && b < DIR_BUCKETS; b++) {
+		for (d = a->dir[b]; d; d = d->next) {
+			if (!dent_elsewhere(a, d))
+				continue;
+			vm = vm_find(a, d->v.family, &d->v.hoa);
+			if (vm && vm->state != VM_CONFLICT)
+				continue;
+			kb = kview_find(&kv, d->v.family, &d->v.hoa);
+			if (!kb || kb->kind != MOB_KIND_REMOTE ||
+			    !ip_eq(d->v.family, &kb->moa, &d->v.moa)) {
+				log_notice("kernel: binding of %s differs from "
+					   "the directory; fixing",
+					   ntop(d->v.family, &d->v.hoa, h));
+				dp_set_remote(a, &d->v);
+			}
+		}
+	}
+	/* What should not. */
+	for (i = 0; i < kv.n; i++) {
+		kb = &kv.b[i];
+		vm = vm_find(a, kb->family, &kb->hoa);
+		if (vm && vm->state != VM_CONFLICT)
+			continue;
+		if (kb->kind == MOB_KIND_REMOTE) {
+			/* Single-hypervisor mode leaves remote bindings to
+			 * the administrator; without a full view of the
+			 * directory we keep what we have. */
+			if (!dir_mode(a) || !a->dir_synced)
+				continue;
+			d = dir_find(a, kb->family, &kb->hoa);
+			if (dent_elsewhere(a, d))
+				continue;
+		}
+		log_notice("kernel: removing stale %s binding of %s",
+			   mob_kind_name(kb->kind), ntop(kb->family, &kb->hoa, h));
+		a->dp.del(a->dp.ctx, kb->family, &kb->hoa);
+	}
+	free(kv.b);
+}
+
+/* The tick: retries, keepalives, periodic reconciliation. */
+static void tick(int timer, void *opaque)
+{
+	struct mobd_agent *a = opaque;
+	uint64_t now = mobd_now_ms();
+	struct vm *vm, *next;
+
+	if (dir_mode(a)) {
+		lease_tick(a, now);
+		if (!a->watch && !a->range_busy && a->watch_retry &&
+		    now >= a->watch_retry) {
+			if (a->dir_synced)
+				watch_start(a);
+			else
+				dir_start(a);
+		}
+		if (a->site_dirty && a->lease)
+			site_put(a);
+	}
+	for (vm = a->vms; vm; vm = next) {
+		next = vm->next;
+		if (vm->retry_at && now >= vm->retry_at && !vm->claim_busy) {
+			vm->retry_at = 0;
+			claim(a, vm);
+		}
+	}
+	if (a->started_ok && now >= a->next_reconcile)
+		mobd_agent_reconcile(a);
+}
+
+/* Kernel events. */
+
+static bool vm_port(struct mobd_agent *a, uint32_t ifindex, char *name)
+{
+	if (!ifindex || a->dp.ifname(a->dp.ctx, ifindex, name))
+		return false;
+	return mobd_config_is_vm_port(a->c, name);
+}
+
+/*
+ * An announcement from MAC on a VM port: the VM behind it runs here now.
+ * Its addresses: those the directory has for that MAC, and the announced
+ * one (gratuitous ARP / unsolicited NA), learned if allowed.
+ */
+static void on_announce(struct mobd_agent *a, const struct mob_event_info *e)
+{
+	struct arrival in = {
+		.mac = e->lladdr, .ifindex = e->ifindex, .moved = true,
+		.source = SRC_LEARNED,
+	};
+	char port[IFNAMSIZ];
+	bool found = false;
+	struct dent *d;
+	struct vm *vm;
+	int b;
+
+	if (!e->has_lladdr || !vm_port(a, e->ifindex, port))
+		return;
+	for (vm = a->vms; vm; vm = vm->next) {
+		if (!vm->has_mac || memcmp(vm->mac, e->lladdr, 6))
+			continue;
+		found = true;
+		if (vm->ifindex != e->ifindex || vm->state == VM_CONFLICT) {
+			in.family = vm->family;
+			in.hoa = vm->hoa;
+			in.source = vm->source;
+			vm_arrive(a, &in);
+		}
+	}
+	for (b = 0; b < DIR_BUCKETS; b++) {
+		for (d = a->dir[b]; d; d = d->next) {
+			if (!dent_elsewhere(a, d) || !d->v.has_mac ||
+			    memcmp(d->v.mac, e->lladdr, 6))
+				continue;
+			in.family = d->v.family;
+			in.hoa = d->v.hoa;
+			in.source = SRC_LEARNED;
+			in.name = d->v.vm[0] ? d->v.vm : NULL;
+			/* vm_arrive() may change the directory cache only
+			 * through callbacks, never here: safe to go on. */
+			vm_arrive(a, &in);
+			found = true;
+		}
+	}
+	if (e->target_family && a->c->learn == MOBD_LEARN_ARP &&
+	    !vm_find(a, e->target_family, &e->target)) {
+		in.family = e->target_family;
+		in.hoa = e->target;
+		in.name = NULL;
+		vm_arrive(a, &in);
+		found = true;
+	}
+	if (!found)
+		log_debug("announcement from " MAC_FMT " on %s: no VM known "
+			  "by that MAC", MAC_ARGS(e->lladdr), port);
+}
+
+/* A VM resolving a neighbour: learn it if allowed and new. */
+static void on_neigh(struct mobd_agent *a, const struct mob_event_info *e)
+{
+	struct arrival in = {
+		.mac = e->has_lladdr ? e->lladdr : NULL, .ifindex = e->ifindex,
+		.source = SRC_LEARNED,
+	};
+	char port[IFNAMSIZ];
+	struct vm *vm;
+
+	if (a->c->learn != MOBD_LEARN_ARP || !e->sender_family ||
+	    !vm_port(a, e->ifindex, port))
+		return;
+	vm = vm_find(a, e->sender_family, &e->sender);
+	if (vm && vm->ifindex == e->ifindex)
+		return;		/* known here; a conflict stays one */
+	in.family = e->sender_family;
+	in.hoa = e->sender;
+	vm_arrive(a, &in);
+}
+
+static void on_unknown_hoa(struct mobd_agent *a, const struct mob_event_info *e)
+{
+	const union mob_ip *dst = &e->target;
+	char s[INET6_ADDRSTRLEN], t[INET6_ADDRSTRLEN];
+	struct dent *d;
+
+	if (!e->target_family)
+		return;
+	d = dir_find(a, e->target_family, dst);
+	if (dent_elsewhere(a, d)) {
+		log_notice("kernel: %s had no binding though the directory "
+			   "has it on %s; installing it",
+			   ntop(e->target_family, dst, t), d->v.hv);
+		dp_set_remote(a, &d->v);
+		return;
+	}
+	log_debug("kernel: dropped %s -> %s: no VM has that address",
+		  e->sender_family ? ntop(e->sender_family, &e->sender, s) : "?",
+		  ntop(e->target_family, dst, t));
+}
+
+void mobd_agent_kernel_event(struct mobd_agent *a, const struct mob_msg *m)
+{
+	if (!m->has_event)
+		return;
+	switch (m->cmd) {
+	case MOB_CMD_ANNOUNCE:
+		on_announce(a, &m->event);
+		break;
+	case MOB_CMD_NEIGH:
+		on_neigh(a, &m->event);
+		break;
+	case MOB_CMD_UNKNOWN_HOA:
+		on_unknown_hoa(a, &m->event);
+		break;
+	default:
+		break;
+	}
+}
+
+void mobd_agent_kernel_overrun(struct mobd_agent *a)
+{
+	a->next_reconcile = 0;
+}
+
+/* libvirt. */
+
+void mobd_agent_no_virt(struct mobd_agent *a)
+{
+	a->virt_none = true;
+	a->virt_synced = true;
+}
+
+void mobd_agent_domain(struct mobd_agent *a, const struct mobd_domain *d)
+{
+	struct arrival in = { .source = SRC_LIBVIRT, .name = d->name };
+	bool here, incoming;
+	struct vm *vm, *next;
+	int i, j;
+
+	if (d->state == MOBD_DOM_UNKNOWN) {
+		log_warn("libvirt: domain %s could not be read; changing "
+			 "nothing", d->name);
+		return;
+	}
+	/* An incoming migration is paused until it takes over: the source
+	 * still runs the VM (the migration work handles this phase). */
+	incoming = d->state == MOBD_DOM_PAUSED && d->migrated &&
+		   d->cause == MOBD_CAUSE_STARTED;
+	here = (d->state == MOBD_DOM_RUNNING || d->state == MOBD_DOM_PAUSED) &&
+	       !incoming;
+	if (d->cause == MOBD_CAUSE_LIST && !here)
+		return;
+	a->stamp++;
+	for (i = 0; here && d->has_metadata && i < d->n_vif; i++) {
+		const struct mobd_vif *vif = &d->vif[i];
+		uint32_t ifindex = vif->port[0] ?
+			a->dp.ifindex(a->dp.ctx, vif->port) : 0;
+
+		if (vif->n_hoa && !ifindex) {
+			log_warn("libvirt: %s: interface " MAC_FMT " has no "
+				 "port here (%s)", d->name, MAC_ARGS(vif->mac),
+				 vif->port[0] ? vif->port : "no target dev");
+			continue;
+		}
+		for (j = 0; j < vif->n_hoa; j++) {
+			in.family = vif->hoa[j].family;
+			in.hoa = vif->hoa[j].addr;
+			in.mac = vif->mac;
+			in.ifindex = ifindex;
+			in.moved = d->migrated;
+			vm = vm_arrive(a, &in);
+			if (vm) {
+				vm->seen = a->list_gen;
+				vm->stamp = a->stamp;
+			}
+		}
+	}
+	/* HoAs of this domain we hold that it no longer has here. */
+	for (vm = a->vms; vm; vm = next) {
+		next = vm->next;
+		if (vm->source != SRC_LIBVIRT || strcmp(vm->name, d->name))
+			continue;
+		if (here && vm->stamp == a->stamp)
+			continue;
+		if (!here && d->migrated) {
+			/* Migrated away: the destination claims it; until
+			 * then the binding here keeps working. */
+			log_info("libvirt: %s left by migration; waiting for "
+				 "the destination's claim", d->name);
+			continue;
+		}
+		if (here && d->cause == MOBD_CAUSE_LIST)
+			continue;	/* settled in virt_connected() */
+		vm_depart(a, vm, here ? "no longer in its metadata" :
+			  "domain stopped");
+	}
+}
+
+static int count_local(const struct mobd_agent *a)
+{
+	const struct vm *vm;
+	int n = 0;
+
+	for (vm = a->vms; vm; vm = vm->next)
+		n += vm->state != VM_CONFLICT;
+	return n;
+}
+
+void mobd_agent_virt_connected(struct mobd_agent *a)
+{
+	struct vm *vm, *next;
+
+	/* Domains we knew that were not listed stopped while we were away. */
+	for (vm = a->vms; vm; vm = next) {
+		next = vm->next;
+		if (vm->source == SRC_LIBVIRT && vm->seen != a->list_gen)
+			vm_depart(a, vm, "not running after reconnecting");
+	}
+	/* Bindings from the kernel that libvirt does not account for. */
+	if (a->c->learn == MOBD_LEARN_METADATA) {
+		for (vm = a->vms; vm; vm = next) {
+			next = vm->next;
+			if (vm->source == SRC_KERNEL)
+				vm_depart(a, vm, "no running domain has it");
+		}
+	}
+	a->virt_synced = true;
+	log_info("libvirt: connected; %d local VM address(es)", count_local(a));
+	a->list_gen++;
+}
+
+void mobd_agent_virt_disconnected(struct mobd_agent *a)
+{
+	a->virt_synced = false;
+	log_warn("libvirt: connection lost; the data plane keeps its state "
+		 "until it is back");
+}
+
+bool mobd_agent_dir_synced(const struct mobd_agent *a)
+{
+	return !dir_mode(a) || a->dir_synced;
+}
+
+/* Start and stop. */
+
+int mobd_agent_new(struct mobd_agent **ap, const struct mobd_config *c,
+		   const struct mobd_dataplane *dp)
+{
+	struct mobd_agent *a;
+	int err;
+
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->c = c;
+	a->dp = *dp;
+	a->tick = -1;
+	a->started = time(NULL);
+	a->list_gen = 1;
+	err = mobd_pool_new(&a->pool, c->pools, c->n_pools,
+			    (uint64_t)c->moa_hold * 1000);
+	if (err)
+		goto fail;
+	if (c->n_etcd) {
+		const char *eps[MOBD_ETCD_MAX];
+		struct mobd_etcd_opts o = {
+			.endpoints = eps, .n_endpoints = c->n_etcd,
+			.cacert = c->etcd_cacert, .cert = c->etcd_cert,
+			.key = c->etcd_key, .timeout_ms = c->etcd_timeout_ms,
+		};
+		int i;
+
+		for (i = 0; i < c->n_etcd; i++)
+			eps[i] = c->etcd[i];
+		err = mobd_etcd_new(&a->etcd, &o);
+		if (err)
+			goto fail;
+	}
+	*ap = a;
+	return 0;
+fail:
+	mobd_agent_free(a);
+	return err;
+}
+
+int mobd_agent_start(struct mobd_agent *a)
+{
+	struct kview kv = { 0 };
+	char h[INET6_ADDRSTRLEN], m[INET6_ADDRSTRLEN];
+	size_t i;
+	int err;
+
+	err = a->dp.sync_prefixes(a->dp.ctx, a->c->homes, a->c->n_homes);
+	if (err) {
+		log_err("kernel: setting the home prefixes: %s", strerror(-err));
+		return err;
+	}
+	err = a->dp.dump(a->dp.ctx, kview_add, kview_restart, &kv);
+	if (err) {
+		log_err("kernel: reading the binding table: %s", strerror(-err));
+		free(kv.b);
+		return err;
+	}
+	/* Local bindings are VMs running here: keep their MoAs. */
+	for (i = 0; i < kv.n; i++) {
+		const struct mob_binding_info *b = &kv.b[i];
+		struct arrival in = {
+			.family = b->family, .hoa = b->hoa, .ifindex = b->ifindex,
+			.source = SRC_KERNEL, .moa = &b->moa,
+		};
+
+		if (b->kind != MOB_KIND_LOCAL || !b->ifindex)
+			continue;
+		if (!mobd_pool_contains(a->pool, b->family, &b->moa)) {
+			log_notice("kernel: %s has moa %s outside this "
+				   "hypervisor's pool; giving it a new one",
+				   ntop(b->family, &b->hoa, h),
+				   ntop(b->family, &b->moa, m));
+			in.moa = NULL;
+		}
+		log_info("kernel: adopting %s (moa %s) on ifindex %u",
+			 ntop(b->family, &b->hoa, h),
+			 ntop(b->family, &b->moa, m), b->ifindex);
+		vm_arrive(a, &in);
+	}
+	free(kv.b);
+	a->tick = virEventAddTimeout(TICK_MS, tick, a, NULL);
+	if (a->tick < 0)
+		return -ENOMEM;
+	a->started_ok = true;
+	a->next_reconcile = mobd_now_ms() + RECONCILE_EVERY_MS;
+	if (dir_mode(a)) {
+		a->site_dirty = true;
+		lease_tick(a, mobd_now_ms());
+		dir_start(a);
+	}
+	return 0;
+}
+
+void mobd_agent_free(struct mobd_agent *a)
+{
+	struct site *s;
+	struct dent *d;
+	struct vm *vm;
+	int b;
+
+	if (!a)
+		return;
+	if (a->tick >= 0)
+		virEventRemoveTimeout(a->tick);
+	if (a->watch)
+		mobd_etcd_watch_cancel(a->watch);
+	/* No callbacks after this: they would find a freed agent. */
+	mobd_etcd_free(a->etcd);
+	while ((vm = a->vms)) {
+		a->vms = vm->next;
+		free(vm);
+	}
+	for (b = 0; b < DIR_BUCKETS; b++) {
+		while ((d = a->dir[b])) {
+			a->dir[b] = d->next;
+			free(d);
+		}
+	}
+	while ((s = a->sites)) {
+		a->sites = s->next;
+		free(s);
+	}
+	mobd_pool_free(a->pool);
+	free(a);
+}
+
+/* Views for the control socket. */
+
+static struct json_object *jstr(const char *s)
+{
+	return json_object_new_string(s);
+}
+
+static struct json_object *jaddr(int family, const union mob_ip *ip)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	return jstr(ntop(family, ip, buf));
+}
+
+static struct json_object *show_vms(struct mobd_agent *a)
+{
+	struct json_object *arr = json_object_new_array(), *o;
+	char mac[18];
+	struct vm *vm;
+
+	for (vm = a->vms; vm; vm = vm->next) {
+		o = json_object_new_object();
+		json_object_object_add(o, "name", jstr(vm->name));
+		if (vm->has_mac) {
+			snprintf(mac, sizeof(mac), MAC_FMT, MAC_ARGS(vm->mac));
+			json_object_object_add(o, "mac", jstr(mac));
+		}
+		json_object_object_add(o, "hoa", jaddr(vm->family, &vm->hoa));
+		if (vm->has_moa)
+			json_object_object_add(o, "moa",
+					       jaddr(vm->family, &vm->moa));
+		json_object_object_add(o, "port", jstr(vm->port));
+		json_object_object_add(o, "state",
+				       jstr(vm_state_names[vm->state]));
+		json_object_object_add(o, "source",
+				       jstr(vm_source_names[vm->source]));
+		json_object_object_add(o, "since",
+				       json_object_new_int64(vm->since));
+		if (vm->why[0])
+			json_object_object_add(o, "reason", jstr(vm->why));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static struct json_object *show_pool(struct mobd_agent *a)
+{
+	struct json_object *arr = json_object_new_array(), *o;
+	struct mobd_pool_usage u;
+	int i;
+
+	for (i = 0; !mobd_pool_usage(a->pool, i, mobd_now_ms(), &u); i++) {
+		o = json_object_new_object();
+		json_object_object_add(o, "first", jaddr(u.range->family,
+							 &u.range->first));
+		json_object_object_add(o, "last", jaddr(u.range->family,
+							&u.range->last));
+		json_object_object_add(o, "size", u.size == UINT64_MAX ? NULL :
+				       json_object_new_uint64(u.size));
+		json_object_object_add(o, "used", json_object_new_uint64(u.used));
+		json_object_object_add(o, "held", json_object_new_uint64(u.held));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static int count_vms_of(struct mobd_agent *a, const char *hv)
+{
+	struct dent *d;
+	int b, n = 0;
+
+	for (b = 0; b < DIR_BUCKETS; b++)
+		for (d = a->dir[b]; d; d = d->next)
+			n += !strcmp(d->v.hv, hv);
+	return n;
+}
+
+static struct json_object *show_sites(struct mobd_agent *a)
+{
+	struct json_object *top = json_object_new_object(), *arr, *o, *p;
+	bool self_listed = false;
+	struct site *s;
+	struct vm *vm;
+	int i, n = 0;
+
+	json_object_object_add(top, "hypervisor", jstr(a->c->hypervisor));
+	json_object_object_add(top, "mode", jstr(dir_mode(a) ? "directory" :
+						 "single"));
+	if (dir_mode(a)) {
+		json_object_object_add(top, "directory",
+				       jstr(a->dir_up ? "up" : "unreachable"));
+		json_object_object_add(top, "synced",
+				       json_object_new_boolean(a->dir_synced));
+		json_object_object_add(top, "revision",
+				       json_object_new_int64(a->rev));
+		json_object_object_add(top, "vms",
+				       json_object_new_uint64(a->n_dir));
+	}
+	json_object_object_add(top, "libvirt",
+			       jstr(a->virt_none ? "none" : a->virt_synced ?
+				    "connected" : "disconnected"));
+	arr = json_object_new_array();
+	for (s = a->sites; s; s = s->next) {
+		o = json_object_new_object();
+		json_object_object_add(o, "name", jstr(s->h.name));
+		json_object_object_add(o, "self", json_object_new_boolean(
+					       !strcmp(s->h.name,
+						       a->c->hypervisor)));
+		self_listed |= !strcmp(s->h.name, a->c->hypervisor);
+		json_object_object_add(o, "since",
+				       json_object_new_int64(s->h.since));
+		json_object_object_add(o, "version", jstr(s->h.version));
+		p = json_object_new_array();
+		for (i = 0; i < s->h.n_pools; i++)
+			json_object_array_add(p, jstr(s->h.pools[i]));
+		json_object_object_add(o, "pools", p);
+		json_object_object_add(o, "vms", json_object_new_int(
+					       count_vms_of(a, s->h.name)));
+		json_object_array_add(arr, o);
+	}
+	if (!self_listed) {
+		o = json_object_new_object();
+		json_object_object_add(o, "name", jstr(a->c->hypervisor));
+		json_object_object_add(o, "self", json_object_new_boolean(1));
+		json_object_object_add(o, "since",
+				       json_object_new_int64(a->started));
+		json_object_object_add(o, "version", jstr(MOBD_VERSION));
+		for (vm = a->vms; vm; vm = vm->next)
+			n += vm->state != VM_CONFLICT;
+		json_object_object_add(o, "vms", json_object_new_int(n));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(top, "sites", arr);
+	return top;
+}
+
+struct json_object *mobd_agent_show(struct mobd_agent *a, const char *what)
+{
+	if (!strcmp(what, "vms"))
+		return show_vms(a);
+	if (!strcmp(what, "pool"))
+		return show_pool(a);
+	if (!strcmp(what, "sites"))
+		return show_sites(a);
+	return NULL;
+}

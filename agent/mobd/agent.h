@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The agent's state machine: what runs here, what the directory says runs
+ * elsewhere, and the kernel table that follows from both.
+ *
+ * Inputs: libvirt domains (mobd_agent_domain), kernel events
+ * (mobd_agent_kernel_event), the directory (etcd, driven inside), a 1 s
+ * tick.  Outputs: the data plane (kernel bindings and host networking),
+ * through struct mobd_dataplane so that tests can stand in for the kernel,
+ * and the directory.
+ *
+ * A VM here ("local") is one home address on one VM port.  Its life:
+ *
+ *   arrive --> CLAIMING --(CAS won)--> OWNED --(someone else's claim)--> gone
+ *                 |                      |
+ *                 +--(refused)--> CONFLICT <--(a newer claim elsewhere)
+ *
+ * A claim is a compare-and-swap on the HoA's key: it succeeds only over
+ * the version of the key this agent has seen.  Taking a key that another
+ * live hypervisor holds needs evidence that the VM moved here: an
+ * announcement (RARP, gratuitous ARP, unsolicited NA) from its MAC on a VM
+ * port, or libvirt reporting it resumed here by migration.  Without it
+ * (a VM started here with an address that runs elsewhere, an ordinary ARP
+ * from it), the claim is refused and the VM is in CONFLICT: no binding
+ * here, the directory unchanged.  The local binding is installed before the
+ * claim is answered (the VM's own packets flow at once); a refused or lost
+ * claim removes it.
+ */
+#ifndef MOBD_AGENT_H
+#define MOBD_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "mobnl.h"
+#include "virt.h"
+
+#ifndef MOBD_VERSION
+#define MOBD_VERSION "0.0.0"
+#endif
+
+struct json_object;
+
+/* What the agent changes; every call returns 0 or -errno. */
+struct mobd_dataplane {
+	void *ctx;
+	int (*set)(void *ctx, const struct mob_binding_info *b);
+	int (*del)(void *ctx, int family, const union mob_ip *hoa);
+	int (*dump)(void *ctx,
+		    void (*cb)(void *arg, const struct mob_binding_info *b),
+		    void (*restart)(void *arg), void *arg);
+	int (*sync_prefixes)(void *ctx, const struct mobd_home *homes, int n);
+	int (*port_up)(void *ctx, uint32_t ifindex,
+		       const struct mobd_home *home);
+	int (*route_add)(void *ctx, uint32_t ifindex, int family,
+			 const union mob_ip *hoa);
+	int (*route_del)(void *ctx, uint32_t ifindex, int family,
+			 const union mob_ip *hoa);
+	int (*proxy_add)(void *ctx, uint32_t ifindex, int family,
+			 const union mob_ip *addr);
+	int (*proxy_del)(void *ctx, uint32_t ifindex, int family,
+			 const union mob_ip *addr);
+	/* if_nametoindex / if_indextoname in the agent's namespace. */
+	uint32_t (*ifindex)(void *ctx, const char *name);
+	int (*ifname)(void *ctx, uint32_t ifindex, char *name);
+};
+
+struct mobd_agent;
+
+/* C and DP must outlive the agent. */
+int mobd_agent_new(struct mobd_agent **ap, const struct mobd_config *c,
+		   const struct mobd_dataplane *dp);
+/*
+ * Read the kernel's table and adopt what is there (so a restarted agent
+ * keeps its VMs' MoAs), make the home prefixes the configured ones, start
+ * the directory.  Errors: the kernel could not be read.
+ */
+int mobd_agent_start(struct mobd_agent *a);
+void mobd_agent_free(struct mobd_agent *a);
+
+void mobd_agent_kernel_event(struct mobd_agent *a, const struct mob_msg *m);
+void mobd_agent_kernel_overrun(struct mobd_agent *a);
+
+/* No libvirt at all (libvirt = none): local VMs come from ARP only. */
+void mobd_agent_no_virt(struct mobd_agent *a);
+void mobd_agent_domain(struct mobd_agent *a, const struct mobd_domain *d);
+void mobd_agent_virt_connected(struct mobd_agent *a);
+void mobd_agent_virt_disconnected(struct mobd_agent *a);
+
+/* Make the kernel table and host routes what they should be, now. */
+void mobd_agent_reconcile(struct mobd_agent *a);
+
+/* The directory's state, for tests and "mobctl site show". */
+bool mobd_agent_dir_synced(const struct mobd_agent *a);
+
+/*
+ * Views for the control socket: "vms", "pool", "sites".  A new JSON
+ * object (the caller puts it), or NULL for an unknown view.
+ */
+struct json_object *mobd_agent_show(struct mobd_agent *a, const char *what);
+
+#endif /* MOBD_AGENT_H */

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <libvirt/libvirt.h>
+
+#include "etcdrun.h"
+
+#define ETCD_BIN "/usr/bin/etcd"
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+/* A port nobody listens on now (the kernel's pick for an ephemeral bind). */
+static int free_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && !bind(fd, (struct sockaddr *)&sin, sizeof(sin)) &&
+	    !getsockname(fd, (struct sockaddr *)&sin, &len))
+		port = ntohs(sin.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static int answers(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = fd >= 0 && !connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+int etcdrun_start(struct etcdrun *e)
+{
+	char peer[64], client[64], log[300];
+	int peer_port, status;
+	long end;
+
+	memset(e, 0, sizeof(*e));
+	if (access(ETCD_BIN, X_OK)) {
+		fprintf(stderr, "etcdrun: %s is missing: install etcd-server "
+			"(make deps)\n", ETCD_BIN);
+		return -ENOENT;
+	}
+	e->client_port = free_port();
+	peer_port = free_port();
+	if (e->client_port < 0 || peer_port < 0)
+		return -EADDRNOTAVAIL;
+	snprintf(e->url, sizeof(e->url), "http://127.0.0.1:%d", e->client_port);
+	snprintf(client, sizeof(client), "%s", e->url);
+	snprintf(peer, sizeof(peer), "http://127.0.0.1:%d", peer_port);
+	snprintf(e->dir, sizeof(e->dir), "build/unit-etcd/%d-%d", getpid(),
+		 e->client_port);
+	snprintf(log, sizeof(log), "%s.log", e->dir);
+	if (system("mkdir -p build/unit-etcd"))
+		return -EIO;
+	e->pid = fork();
+	if (e->pid < 0)
+		return -errno;
+	if (!e->pid) {
+		char cluster[96];
+
+		/* Dies with the test process, whatever happens to it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
+			_exit(127);
+		snprintf(cluster, sizeof(cluster), "unit=%s", peer);
+		execl(ETCD_BIN, "etcd", "--name", "unit", "--data-dir", e->dir,
+		      "--listen-client-urls", client,
+		      "--advertise-client-urls", client,
+		      "--listen-peer-urls", peer,
+		      "--initial-advertise-peer-urls", peer,
+		      "--initial-cluster", cluster, (char *)NULL);
+		_exit(127);
+	}
+	for (end = now_ms() + 20000; now_ms() < end; usleep(50000)) {
+		if (waitpid(e->pid, &status, WNOHANG) == e->pid) {
+			fprintf(stderr, "etcdrun: etcd exited (see %s)\n", log);
+			e->pid = 0;
+			return -ECHILD;
+		}
+		if (answers(e->client_port))
+			return 0;
+	}
+	fprintf(stderr, "etcdrun: etcd did not answer in 20 s (see %s)\n", log);
+	etcdrun_stop(e);
+	return -ETIMEDOUT;
+}
+
+void etcdrun_stop(struct etcdrun *e)
+{
+	char cmd[600];
+
+	if (e->pid > 0) {
+		kill(e->pid, SIGKILL);
+		waitpid(e->pid, NULL, 0);
+		e->pid = 0;
+	}
+	if (e->dir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s.log'", e->dir,
+			 e->dir);
+		if (system(cmd))
+			fprintf(stderr, "etcdrun: could not remove %s\n", e->dir);
+	}
+}
+
+int etcdrun_loop_until(const volatile int *flag, int ms)
+{
+	long end = now_ms() + ms;
+
+	while (!*flag && now_ms() < end)
+		if (virEventRunDefaultImpl() < 0)
+			return -EIO;
+	return *flag ? 0 : -ETIMEDOUT;
+}
