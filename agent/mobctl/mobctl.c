@@ -3,6 +3,7 @@
  * mobctl: configure and watch HoA <-> MoA translation.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mobctl.h"
@@ -12,9 +13,12 @@ static void usage(FILE *f)
 	fputs("Usage: mobctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 	      "       mobctl help\n"
 	      "       mobctl [ OPTIONS ] -b[atch] FILE\n"
-	      "where  OBJECT := { binding | prefix | stats | config | monitor }\n"
+	      "where  OBJECT := { binding | prefix | stats | config | monitor |\n"
+	      "                   vm | pool | site }\n"
 	      "       OPTIONS := { -j[son] | -p[retty] | -s[tatistics] | -n[etns] NETNS |\n"
-	      "                    -V[ersion] | -h[elp] }\n",
+	      "                    -c[ontrol] SOCKET | -V[ersion] | -h[elp] }\n"
+	      "vm, pool and site ask the agent (mobd) over SOCKET (default\n"
+	      "$MOBD_SOCKET, else " MOBCTL_DEFAULT_SOCKET ").\n",
 	      f);
 }
 
@@ -30,6 +34,9 @@ static const struct mobctl_cmd objects[] = {
 	{ "stats", do_stats },
 	{ "config", do_config },
 	{ "monitor", do_monitor },
+	{ "vm", do_vm },
+	{ "pool", do_pool },
+	{ "site", do_site },
 	{ "help", do_help },
 	{ NULL, NULL },
 };
@@ -76,6 +83,8 @@ int main(int argc, char **argv)
 
 	mobctl_out = stdout;
 	mobctl_errf = stderr;
+	if (getenv("MOBD_SOCKET") && *getenv("MOBD_SOCKET"))
+		mobctl_socket = getenv("MOBD_SOCKET");
 
 	for (argc--, argv++; argc > 0 && argv[0][0] == '-'; argc--, argv++) {
 		opt = argv[0] + 1;
@@ -102,6 +111,15 @@ int main(int argc, char **argv)
 			argc--;
 			argv++;
 			netns = argv[0];
+		} else if (is_option(opt, "control")) {
+			if (argc < 2) {
+				fprintf(stderr, "Option \"%s\" needs the agent's socket path.\n",
+					argv[0]);
+				return MOBCTL_FAIL;
+			}
+			argc--;
+			argv++;
+			mobctl_socket = argv[0];
 		} else if (is_option(opt, "batch")) {
 			if (argc < 2) {
 				fprintf(stderr, "Option \"%s\" needs a file name (- for stdin).\n",

@@ -75,6 +75,15 @@ int do_config(int argc, char **argv);
 int mobctl_config_parse_set(int argc, char **argv, uint32_t *max_bindings);
 extern const struct mobctl_cmd mobctl_config_cmds[];
 
+/* agentcmd.c: questions to the agent over its control socket */
+#ifndef MOBCTL_DEFAULT_SOCKET
+#define MOBCTL_DEFAULT_SOCKET "/run/mob/mobd.sock"
+#endif
+extern const char *mobctl_socket;
+int do_vm(int argc, char **argv);
+int do_pool(int argc, char **argv);
+int do_site(int argc, char **argv);
+
 /* batch.c */
 int mobctl_batch_split(char *line, char **argv, int max);
 int mobctl_batch(FILE *in, const char *name,

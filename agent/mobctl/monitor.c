@@ -7,10 +7,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 #include "mobctl.h"
 
 static volatile sig_atomic_t monitor_stop;
+static bool monitor_timestamp;
 
 static void monitor_signal(int sig)
 {
@@ -19,8 +21,10 @@ static void monitor_signal(int sig)
 
 static int monitor_usage(void)
 {
-	fputs("Usage: mobctl monitor\n"
-	      "       mobctl monitor help\n",
+	fputs("Usage: mobctl monitor [ timestamp ]\n"
+	      "       mobctl monitor help\n"
+	      "timestamp: each event with the wall-clock time it was read\n"
+	      "(seconds since the epoch; \"time\" in JSON)\n",
 	      mobctl_out ? mobctl_out : stdout);
 	return MOBCTL_OK;
 }
@@ -84,6 +88,15 @@ int mobctl_print_event(struct mob_out *o, const struct nlmsghdr *nlh)
 		return err;
 
 	mob_out_open_object(o, NULL);
+	if (monitor_timestamp) {
+		struct timespec ts;
+		char buf[32];
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf(buf, sizeof(buf), "%lld.%06ld", (long long)ts.tv_sec,
+			 ts.tv_nsec / 1000);
+		mob_out_string(o, "time", "[%s] ", buf);
+	}
 	switch (m.cmd) {
 	case MOB_CMD_BINDING_NEW:
 	case MOB_CMD_BINDING_DEL:
@@ -172,6 +185,11 @@ int do_monitor(int argc, char **argv)
 
 	if (argc > 0 && mobctl_is_help(argv[0]))
 		return monitor_usage();
+	if (argc > 0 && !strcmp(argv[0], "timestamp")) {
+		monitor_timestamp = true;
+		argc--;
+		argv++;
+	}
 	if (argc > 0) {
 		fprintf(mobctl_errf ? mobctl_errf : stderr,
 			"Command \"%s\" is unknown, try \"mobctl monitor help\".\n",
