@@ -206,7 +206,7 @@ unit-file: $(BUILD)/agent/mobd.service $(BUILD)/agent/mobd
 	@mkdir -p $(BUILD)/agent/verify
 	@# verify wants the binary where the unit says it is
 	sed 's|^ExecStart=[^ ]*|ExecStart=$(BUILD)/agent/mobd|' $< >$(BUILD)/agent/verify/mobd.service
-	systemd-analyze verify $(BUILD)/agent/verify/mobd.service 2>&1 | tee $(BUILD)/agent/verify/log
+	systemd-analyze verify --man=no $(BUILD)/agent/verify/mobd.service 2>&1 | tee $(BUILD)/agent/verify/log
 	@! test -s $(BUILD)/agent/verify/log || { echo "error: systemd-analyze has complaints" >&2; exit 1; }
 
 clean:
