@@ -348,6 +348,10 @@ static int vm_install(struct mobd_agent *a, struct vm *vm)
 	}
 	if (home)
 		a->dp.port_up(a->dp.ctx, vm->ifindex, home);
+	/* A proxy entry for the VM's own address on its own port would make
+	 * the host answer the VM's duplicate address detection. */
+	if (vm->family == AF_INET6)
+		a->dp.proxy_del(a->dp.ctx, vm->ifindex, vm->family, &vm->hoa);
 	err = a->dp.route_add(a->dp.ctx, vm->ifindex, vm->family, &vm->hoa);
 	if (err)
 		log_warn("vm %s: host route via %s: %s",
@@ -1310,6 +1314,9 @@ void mobd_agent_reconcile(struct mobd_agent *a)
 	for (vm = a->vms; vm; vm = vm->next) {
 		if (vm->state == VM_CONFLICT || !vm->has_moa)
 			continue;
+		/* A port that went down and up lost its gateway address. */
+		if (vm->installed && vm_home(a, vm))
+			a->dp.port_up(a->dp.ctx, vm->ifindex, vm_home(a, vm));
 		kb = kview_find(&kv, vm->family, &vm->hoa);
 		if (!kb || kb->kind != MOB_KIND_LOCAL ||
 		    kb->ifindex != vm->ifindex ||
