@@ -7,6 +7,7 @@
 #   make check           install packages, build everything, run every test
 #   make unit            unit tests only (host)
 #   make lab             kernel tests in QEMU, on every lab kernel
+#   make lab-systemd     mobd.service under systemd in the lab guest
 #   make fuzz            libFuzzer over the packet core (FUZZ_SECONDS=60)
 #   make sparse          sparse (C=2) over the module (sparse-all: every lab kernel)
 #   make module-install  install mob.ko for KVER and run depmod
@@ -56,7 +57,7 @@ LABTOOL_SRC := $(wildcard tests/lab/tools/*.c)
 LABTOOLS := $(LABTOOL_SRC:tests/lab/tools/%.c=$(BUILD)/labtools/%)
 
 .PHONY: all module modules agent check deps unit lab sparse sparse-all clean fuzz \
-	module-install dkms-install install labtools unit-file
+	module-install dkms-install install labtools unit-file lab-systemd
 
 all: module agent
 
@@ -151,6 +152,12 @@ lab: modules agent labtools $(BUILD)/lab/vectors.txt
 	@test -n "$(LAB_KVERS)" || { echo "error: no lab kernels installed; run 'make deps'" >&2; exit 1; }
 	tests/lab/run-all.sh $(LAB_KVERS)
 
+# The agent under systemd as PID 1 in the lab guest (newest lab kernel).
+lab-systemd: modules agent labtools
+	@test -n "$(LAB_KVERS)" || { echo "error: no lab kernels installed; run 'make deps'" >&2; exit 1; }
+	MOB_LAB_APPEND="mob.init=systemd" tests/lab/run-lab.sh $(lastword $(LAB_KVERS)) \
+		--timeout 400 -- tests/lab/systemd-check.sh
+
 # libFuzzer over the packet core, seeded with the lab's vectors.
 FUZZ_SECONDS ?= 60
 $(BUILD)/fuzz/fuzz_xlat: tests/fuzz/fuzz_xlat.c kmod/xlat_core.c kmod/xlat_core.h uapi/linux/mob.h
@@ -177,6 +184,7 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) fuzz
 	$(MAKE) lab
+	$(MAKE) lab-systemd
 
 module-install:
 	$(MAKE) -C $(KERNELDIR) M=$(BUILD)/$(KVER)/kmod INSTALL_MOD_DIR=extra modules_install

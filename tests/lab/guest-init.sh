@@ -53,8 +53,9 @@ export MOB_WORKTREE MOB_KVER MOB_LAB_OUT
 hostname mob-lab
 ip link set lo up
 mkdir -p /dev/pts /dev/shm
-mount -t devpts -o mode=620,ptmxmode=666 devpts /dev/pts
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+# Under systemd (mob.init=systemd) these are mounted already.
+mountpoint -q /dev/pts || mount -t devpts -o mode=620,ptmxmode=666 devpts /dev/pts
+mountpoint -q /dev/shm || mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 # The out share is the only writable place of the host; mounted at the
 # same path as on the host, so paths print the same on both sides.
 # cache=none: every write reaches the host at once, even if the guest dies.
