@@ -75,6 +75,9 @@ struct vm {
 	int64_t claim_rev;	/* mod_revision of our key, 0 if none */
 	uint64_t retry_at;	/* ms; 0: no claim retry pending */
 	unsigned int fails;
+	unsigned int races;	/* CAS lost to the previous owner's rewrite */
+	bool want_moa;		/* refused for want of a MoA: retry */
+	uint64_t gen;		/* tells a VM from a later one of its HoA */
 	unsigned int seen;	/* libvirt listing generation */
 	unsigned int stamp;	/* last domain report that named it */
 	time_t since;
@@ -86,6 +89,7 @@ struct dent {
 	struct dent *next;
 	struct mobd_dir_vm v;
 	int64_t mod_rev;
+	unsigned int mark;	/* full-read generation that saw it */
 };
 
 struct site {
@@ -112,6 +116,8 @@ struct mobd_agent {
 	bool virt_synced;	/* a complete listing since (re)connect */
 	unsigned int list_gen;
 	unsigned int stamp;
+	uint64_t next_gen;
+	unsigned int range_mark;
 
 	/* directory; etcd == NULL: single-hypervisor mode */
 	struct mobd_etcd *etcd;
@@ -129,7 +135,7 @@ struct mobd_agent {
 };
 
 static void claim(struct mobd_agent *a, struct vm *vm);
-static void vm_uninstall(struct mobd_agent *a, struct vm *vm);
+static void vm_uninstall(struct mobd_agent *a, struct vm *vm, bool hoa_gone);
 static void dir_start(struct mobd_agent *a);
 
 /* Small helpers. */
@@ -291,7 +297,49 @@ static int dp_set_remote(struct mobd_agent *a, const struct mobd_dir_vm *v)
 	return err;
 }
 
-/* Neighbour proxies on VM's port for every other HoA of its prefix. */
+/* Is ADDR one of the VM addresses installed here on port IFINDEX? */
+static bool hoa_on_port(struct mobd_agent *a, int family,
+			const union mob_ip *addr, uint32_t ifindex)
+{
+	struct vm *o;
+
+	for (o = a->vms; o; o = o->next)
+		if (o->installed && o->ifindex == ifindex &&
+		    o->family == family && ip_eq(family, &o->hoa, addr))
+			return true;
+	return false;
+}
+
+/* Does another VM address installed on VM's port still need its proxies? */
+static bool port_shared(struct mobd_agent *a, const struct vm *vm)
+{
+	struct vm *o;
+
+	for (o = a->vms; o; o = o->next)
+		if (o != vm && o->installed && o->ifindex == vm->ifindex &&
+		    o->family == vm->family)
+			return true;
+	return false;
+}
+
+/*
+ * One proxy entry on PORT for ADDR.  Never for an address that lives on
+ * that very port: the host would answer its duplicate address detection.
+ */
+static void proxy_one(struct mobd_agent *a, uint32_t port, int family,
+		      const union mob_ip *addr, bool add)
+{
+	if (add && hoa_on_port(a, family, addr, port))
+		return;
+	(add ? a->dp.proxy_add : a->dp.proxy_del)(a->dp.ctx, port, family,
+						  addr);
+}
+
+/*
+ * Neighbour proxies on VM's port: its gateway (if not link-local, which
+ * is an address on the port instead) and every other HoA of its prefix.
+ * Removal only when no other address on the port needs them.
+ */
 static void vm_proxies(struct mobd_agent *a, struct vm *vm, bool add)
 {
 	const struct mobd_home *home = vm_home(a, vm);
@@ -301,23 +349,21 @@ static void vm_proxies(struct mobd_agent *a, struct vm *vm, bool add)
 
 	if (vm->family != AF_INET6 || !vm->ifindex)
 		return;
-	if (add && home && home->has_gateway)
-		a->dp.proxy_add(a->dp.ctx, vm->ifindex, vm->family,
-				&home->gateway);
+	if (!add && port_shared(a, vm))
+		return;
+	if (home && home->has_gateway)
+		proxy_one(a, vm->ifindex, vm->family, &home->gateway, add);
 	for (b = 0; b < DIR_BUCKETS; b++)
 		for (d = a->dir[b]; d; d = d->next)
-			if (same_home(a, vm, d->v.family, &d->v.hoa) &&
-			    !ip_eq(vm->family, &d->v.hoa, &vm->hoa))
-				(add ? a->dp.proxy_add : a->dp.proxy_del)(
-					a->dp.ctx, vm->ifindex, vm->family,
-					&d->v.hoa);
+			if (same_home(a, vm, d->v.family, &d->v.hoa))
+				proxy_one(a, vm->ifindex, vm->family,
+					  &d->v.hoa, add);
 	for (o = a->vms; o; o = o->next)
 		if (o != vm && same_home(a, vm, o->family, &o->hoa))
-			(add ? a->dp.proxy_add : a->dp.proxy_del)(
-				a->dp.ctx, vm->ifindex, vm->family, &o->hoa);
+			proxy_one(a, vm->ifindex, vm->family, &o->hoa, add);
 }
 
-/* A new HoA is known (directory or local): proxy it on every v6 port. */
+/* HOA is known (add) or gone from everywhere (del): every v6 VM port. */
 static void proxy_everywhere(struct mobd_agent *a, int family,
 			     const union mob_ip *hoa, bool add)
 {
@@ -326,10 +372,8 @@ static void proxy_everywhere(struct mobd_agent *a, int family,
 	if (family != AF_INET6)
 		return;
 	for (vm = a->vms; vm; vm = vm->next)
-		if (vm->installed && !ip_eq(family, &vm->hoa, hoa) &&
-		    same_home(a, vm, family, hoa))
-			(add ? a->dp.proxy_add : a->dp.proxy_del)(
-				a->dp.ctx, vm->ifindex, family, hoa);
+		if (vm->installed && same_home(a, vm, family, hoa))
+			proxy_one(a, vm->ifindex, family, hoa, add);
 }
 
 /* Put VM's binding, route and proxies in place. */
@@ -348,8 +392,8 @@ static int vm_install(struct mobd_agent *a, struct vm *vm)
 	}
 	if (home)
 		a->dp.port_up(a->dp.ctx, vm->ifindex, home);
-	/* A proxy entry for the VM's own address on its own port would make
-	 * the host answer the VM's duplicate address detection. */
+	/* An entry for the VM's own address, left from when it ran
+	 * elsewhere, would answer its duplicate address detection. */
 	if (vm->family == AF_INET6)
 		a->dp.proxy_del(a->dp.ctx, vm->ifindex, vm->family, &vm->hoa);
 	err = a->dp.route_add(a->dp.ctx, vm->ifindex, vm->family, &vm->hoa);
@@ -364,15 +408,19 @@ static int vm_install(struct mobd_agent *a, struct vm *vm)
 	return 0;
 }
 
-/* Take VM's route and proxies away; the binding is the caller's. */
-static void vm_uninstall(struct mobd_agent *a, struct vm *vm)
+/*
+ * Take VM's route and its port's proxies away; the binding is the
+ * caller's.  HOA_GONE: the address runs nowhere now, so the other ports
+ * stop answering for it too; otherwise (it runs elsewhere) they go on.
+ */
+static void vm_uninstall(struct mobd_agent *a, struct vm *vm, bool hoa_gone)
 {
 	if (!vm->installed)
 		return;
 	a->dp.route_del(a->dp.ctx, vm->ifindex, vm->family, &vm->hoa);
 	vm_proxies(a, vm, false);
-	proxy_everywhere(a, vm->family, &vm->hoa, false);
 	vm->installed = false;
+	proxy_everywhere(a, vm->family, &vm->hoa, !hoa_gone);
 }
 
 static void vm_release_moa(struct mobd_agent *a, struct vm *vm)
@@ -403,7 +451,7 @@ static void vm_hand_over(struct mobd_agent *a, struct vm *vm)
 			log_err("vm %s: removing the kernel binding: %s",
 				vm_label(vm, l, sizeof(l)), strerror(-err));
 	}
-	vm_uninstall(a, vm);
+	vm_uninstall(a, vm, !dent_elsewhere(a, d));
 	vm_release_moa(a, vm);
 }
 
@@ -416,6 +464,7 @@ static void vm_conflict(struct mobd_agent *a, struct vm *vm, const char *why)
 	snprintf(vm->why, sizeof(vm->why), "%s", why);
 	vm->state = VM_CONFLICT;
 	vm->moved = false;
+	vm->want_moa = false;
 	vm->retry_at = 0;
 	vm_hand_over(a, vm);
 }
@@ -435,23 +484,34 @@ static void vm_gone_elsewhere(struct mobd_agent *a, struct vm *vm,
 
 /* Directory requests. */
 
-struct hoa_req {
+/* A claim in flight: the VM it was for, and what it wrote. */
+struct claim_req {
 	struct mobd_agent *a;
-	int family;
-	union mob_ip hoa;
+	uint64_t gen;
+	struct mobd_dir_vm v;
 };
 
-static struct hoa_req *hoa_req_new(struct mobd_agent *a, int family,
-				   const union mob_ip *hoa)
+static void vm_to_dir(struct mobd_agent *a, const struct vm *vm,
+		      struct mobd_dir_vm *v)
 {
-	struct hoa_req *r = calloc(1, sizeof(*r));
+	memset(v, 0, sizeof(*v));
+	v->family = vm->family;
+	v->hoa = vm->hoa;
+	v->moa = vm->moa;
+	snprintf(v->hv, sizeof(v->hv), "%s", a->c->hypervisor);
+	v->has_mac = vm->has_mac;
+	memcpy(v->mac, vm->mac, 6);
+	snprintf(v->vm, sizeof(v->vm), "%s", vm->name);
+}
 
-	if (r) {
-		r->a = a;
-		r->family = family;
-		r->hoa = *hoa;
-	}
-	return r;
+/* Delete our own key at revision REV (a claim no longer wanted). */
+static void dir_take_back(struct mobd_agent *a, int family,
+			  const union mob_ip *hoa, int64_t rev)
+{
+	char key[256];
+
+	if (!mobd_dir_vm_key(a->c->etcd_prefix, family, hoa, key, sizeof(key)))
+		mobd_etcd_cas_del(a->etcd, key, rev, NULL, NULL);
 }
 
 static void claim_retry_later(struct mobd_agent *a, struct vm *vm)
@@ -462,15 +522,19 @@ static void claim_retry_later(struct mobd_agent *a, struct vm *vm)
 	vm->retry_at = mobd_now_ms() + (ms < RETRY_MAX_MS ? ms : RETRY_MAX_MS);
 }
 
-/* Remember what a failed CAS showed us, if newer than what we had. */
+/*
+ * Remember what a failed CAS showed us (CUR, or absent at store revision
+ * REV), if newer than what we had.
+ */
 static void dir_learn_kv(struct mobd_agent *a, int family,
-			 const union mob_ip *hoa, const struct mobd_kv *cur)
+			 const union mob_ip *hoa, const struct mobd_kv *cur,
+			 int64_t rev)
 {
 	struct mobd_dir_vm v;
 	struct dent *d = dir_find(a, family, hoa);
 
 	if (!cur) {
-		if (d)
+		if (d && d->mod_rev <= rev)
 			dir_remove(a, family, hoa);
 		return;
 	}
@@ -481,27 +545,33 @@ static void dir_learn_kv(struct mobd_agent *a, int family,
 	dir_store(a, &v, cur->mod_revision);
 }
 
+static bool mac_matches(const struct dent *d, const struct vm *vm)
+{
+	return !d->v.has_mac || !vm->has_mac || !memcmp(d->v.mac, vm->mac, 6);
+}
+
 static void claim_done(void *arg, int err, bool succeeded, int64_t rev,
 		       const struct mobd_kv *cur)
 {
-	struct hoa_req *r = arg;
+	struct claim_req *r = arg;
 	struct mobd_agent *a = r->a;
-	struct vm *vm = vm_find(a, r->family, &r->hoa);
-	char l[200], key[256];
+	struct mobd_dir_vm v = r->v;
+	uint64_t gen = r->gen;
+	struct vm *vm = vm_find(a, v.family, &v.hoa);
+	bool same;
+	char l[200], why[160];
 	struct dent *d;
 
-	if (!vm) {
-		/* Gone while we asked: take our claim back if it won. */
-		if (!err && succeeded &&
-		    !mobd_dir_vm_key(a->c->etcd_prefix, r->family, &r->hoa,
-				     key, sizeof(key)))
-			mobd_etcd_cas_del(a->etcd, key, rev, NULL, NULL);
-		free(r);
-		return;
-	}
 	free(r);
-	vm->claim_busy = false;
+	/* The reply may be for an earlier VM of this HoA, or for a MoA this
+	 * VM no longer has: then it is only news about the directory. */
+	same = vm && vm->gen == gen && vm->has_moa &&
+	       ip_eq(v.family, &vm->moa, &v.moa);
+	if (vm && vm->gen == gen)
+		vm->claim_busy = false;
 	if (err) {
+		if (!vm || vm->gen != gen)
+			return;		/* the sweep removes a stray write */
 		if (a->dir_up)
 			log_warn("directory: claim for %s failed: %s; retrying",
 				 vm_label(vm, l, sizeof(l)), strerror(-err));
@@ -510,29 +580,27 @@ static void claim_done(void *arg, int err, bool succeeded, int64_t rev,
 		return;
 	}
 	a->dir_up = true;
-	vm->fails = 0;
-	vm->retry_at = 0;
-	if (vm->state == VM_CONFLICT)
-		return;
 	if (succeeded) {
-		struct mobd_dir_vm v = { 0 };
-
+		d = dir_find(a, v.family, &v.hoa);
+		if (!d || d->mod_rev < rev)
+			d = dir_store(a, &v, rev);
+		if (!vm || vm->state == VM_CONFLICT) {
+			dir_take_back(a, v.family, &v.hoa, rev);
+			return;
+		}
+		if (!same) {
+			claim(a, vm);	/* write what this VM has */
+			return;
+		}
 		vm->claim_rev = rev;
-		d = dir_find(a, vm->family, &vm->hoa);
+		vm->fails = 0;
+		vm->races = 0;
+		vm->retry_at = 0;
 		if (dent_elsewhere(a, d) && d->mod_rev > rev) {
 			/* Someone took it after we did: it has left. */
 			vm_gone_elsewhere(a, vm, d);
 			return;
 		}
-		v.family = vm->family;
-		v.hoa = vm->hoa;
-		v.moa = vm->moa;
-		snprintf(v.hv, sizeof(v.hv), "%s", a->c->hypervisor);
-		v.has_mac = vm->has_mac;
-		memcpy(v.mac, vm->mac, 6);
-		snprintf(v.vm, sizeof(v.vm), "%s", vm->name);
-		if (!d || d->mod_rev < rev)
-			dir_store(a, &v, rev);
 		if (vm->state != VM_OWNED)
 			log_info("vm %s: claimed in the directory (rev %" PRId64
 				 ")", vm_label(vm, l, sizeof(l)), rev);
@@ -545,11 +613,26 @@ static void claim_done(void *arg, int err, bool succeeded, int64_t rev,
 		}
 		return;
 	}
-	dir_learn_kv(a, vm->family, &vm->hoa, cur);
+	dir_learn_kv(a, v.family, &v.hoa, cur, rev);
+	if (!vm || vm->state == VM_CONFLICT)
+		return;
+	if (!same) {
+		if (!vm->claim_busy)
+			claim(a, vm);
+		return;
+	}
+	vm->fails = 0;
 	d = dir_find(a, vm->family, &vm->hoa);
 	if (dent_elsewhere(a, d)) {
-		char why[160];
-
+		/* The previous owner rewrote its key (a new lease, say) after
+		 * we saw it: with evidence of the move, ask again, a few
+		 * times.  Otherwise another hypervisor won the race. */
+		if (vm->moved && mac_matches(d, vm) && vm->races < 3) {
+			vm->races++;
+			vm->claim_again = false;
+			claim(a, vm);
+			return;
+		}
 		snprintf(why, sizeof(why),
 			 "%s claimed it first (rev %" PRId64 ")", d->v.hv,
 			 d->mod_rev);
@@ -561,20 +644,6 @@ static void claim_done(void *arg, int err, bool succeeded, int64_t rev,
 	claim(a, vm);
 }
 
-static char *vm_dir_value(struct mobd_agent *a, const struct vm *vm)
-{
-	struct mobd_dir_vm v = { 0 };
-
-	v.family = vm->family;
-	v.hoa = vm->hoa;
-	v.moa = vm->moa;
-	snprintf(v.hv, sizeof(v.hv), "%s", a->c->hypervisor);
-	v.has_mac = vm->has_mac;
-	memcpy(v.mac, vm->mac, 6);
-	snprintf(v.vm, sizeof(v.vm), "%s", vm->name);
-	return mobd_dir_vm_encode(&v);
-}
-
 /*
  * Claim VM's key.  In single-hypervisor mode the VM is ours at once.
  * Without a lease (etcd down, or at start) the claim waits for the tick.
@@ -582,7 +651,7 @@ static char *vm_dir_value(struct mobd_agent *a, const struct vm *vm)
 static void claim(struct mobd_agent *a, struct vm *vm)
 {
 	char key[256], l[200], why[200];
-	struct hoa_req *r;
+	struct claim_req *r;
 	struct dent *d;
 	int64_t expect;
 	char *val;
@@ -634,13 +703,20 @@ static void claim(struct mobd_agent *a, struct vm *vm)
 		return;		/* vm_arrive() gives it one, then claims */
 	expect = d ? d->mod_rev : 0;
 	if (d && !dent_elsewhere(a, d) && vm->state == VM_OWNED &&
-	    d->mod_rev == vm->claim_rev && ip_eq(vm->family, &d->v.moa, &vm->moa))
+	    d->mod_rev == vm->claim_rev &&
+	    ip_eq(vm->family, &d->v.moa, &vm->moa) &&
+	    d->v.has_mac == vm->has_mac)
 		return;		/* the directory already says so */
 	if (mobd_dir_vm_key(a->c->etcd_prefix, vm->family, &vm->hoa, key,
 			    sizeof(key)))
 		return;
-	val = vm_dir_value(a, vm);
-	r = hoa_req_new(a, vm->family, &vm->hoa);
+	r = calloc(1, sizeof(*r));
+	if (r) {
+		r->a = a;
+		r->gen = vm->gen;
+		vm_to_dir(a, vm, &r->v);
+	}
+	val = r ? mobd_dir_vm_encode(&r->v) : NULL;
 	if (!val || !r) {
 		free(val);
 		free(r);
@@ -668,7 +744,7 @@ static void unclaim(struct mobd_agent *a, struct vm *vm)
 	char key[256];
 	struct dent *d;
 
-	if (!dir_mode(a) || !vm->claim_rev)
+	if (!dir_mode(a))
 		return;
 	d = dir_find(a, vm->family, &vm->hoa);
 	if (!d || dent_elsewhere(a, d))
@@ -678,6 +754,48 @@ static void unclaim(struct mobd_agent *a, struct vm *vm)
 		return;
 	/* Only our own version: a newer owner's key is left alone. */
 	mobd_etcd_cas_del(a->etcd, key, d->mod_rev, NULL, NULL);
+}
+
+/*
+ * Serve VM here: a MoA (ADOPT, the one the kernel had, if given and
+ * free), the binding and host networking, then the claim.  A VM refused
+ * for want of a MoA is tried again from the tick.
+ */
+static void vm_activate(struct mobd_agent *a, struct vm *vm,
+			const union mob_ip *adopt, bool reinstall)
+{
+	char l[200], m[INET6_ADDRSTRLEN];
+	int err;
+
+	if (!vm->has_moa) {
+		if (adopt && !mobd_pool_take(a->pool, vm->family, adopt,
+					     mobd_now_ms())) {
+			vm->moa = *adopt;
+		} else {
+			err = mobd_pool_alloc(a->pool, vm->family,
+					      mobd_now_ms(), &vm->moa);
+			if (err) {
+				vm_conflict(a, vm, err == -ENOSPC ?
+					    "the MoA pool is exhausted" :
+					    "no MoA pool of its family");
+				vm->want_moa = true;
+				vm->retry_at = mobd_now_ms() + 5000;
+				return;
+			}
+		}
+		vm->has_moa = true;
+		vm->want_moa = false;
+		reinstall = true;
+	}
+	if (reinstall || !vm->installed) {
+		if (vm_install(a, vm))
+			return;
+		log_info("vm %s (mac " MAC_FMT ") on %s: moa %s%s",
+			 vm_label(vm, l, sizeof(l)), MAC_ARGS(vm->mac),
+			 vm->port, ntop(vm->family, &vm->moa, m),
+			 vm->moved ? ", moved here" : "");
+	}
+	claim(a, vm);
 }
 
 /* A VM here: from libvirt, an announcement, an ARP, or the kernel table. */
@@ -696,9 +814,8 @@ struct arrival {
 static struct vm *vm_arrive(struct mobd_agent *a, const struct arrival *in)
 {
 	struct vm *vm = vm_find(a, in->family, &in->hoa);
-	char l[200], ip[INET6_ADDRSTRLEN], m[INET6_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN];
 	bool fresh = !vm, reinstall = false;
-	int err;
 
 	if (!mobd_config_home_of(a->c, in->family, &in->hoa)) {
 		log_warn("vm %s (%s): address outside every home prefix; "
@@ -715,6 +832,7 @@ static struct vm *vm_arrive(struct mobd_agent *a, const struct arrival *in)
 		vm->state = VM_CLAIMING;
 		vm->since = time(NULL);
 		vm->source = in->source;
+		vm->gen = ++a->next_gen;
 		vm->next = a->vms;
 		a->vms = vm;
 	}
@@ -728,7 +846,7 @@ static struct vm *vm_arrive(struct mobd_agent *a, const struct arrival *in)
 		snprintf(vm->name, sizeof(vm->name), "%s", in->name);
 	if (in->ifindex && in->ifindex != vm->ifindex) {
 		if (vm->installed)
-			vm_uninstall(a, vm);
+			vm_uninstall(a, vm, false);
 		vm->ifindex = in->ifindex;
 		if (a->dp.ifname(a->dp.ctx, vm->ifindex, vm->port))
 			snprintf(vm->port, sizeof(vm->port), "if%u",
@@ -756,32 +874,7 @@ static struct vm *vm_arrive(struct mobd_agent *a, const struct arrival *in)
 			return vm;
 		}
 	}
-	if (!vm->has_moa) {
-		if (in->moa && !mobd_pool_take(a->pool, vm->family, in->moa,
-					       mobd_now_ms())) {
-			vm->moa = *in->moa;
-		} else {
-			err = mobd_pool_alloc(a->pool, vm->family,
-					      mobd_now_ms(), &vm->moa);
-			if (err) {
-				vm_conflict(a, vm, err == -ENOSPC ?
-					    "the MoA pool is exhausted" :
-					    "no MoA pool of its family");
-				return vm;
-			}
-		}
-		vm->has_moa = true;
-		reinstall = true;
-	}
-	if (fresh || reinstall || !vm->installed) {
-		if (vm_install(a, vm))
-			return vm;
-		log_info("vm %s (mac " MAC_FMT ") on %s: moa %s%s",
-			 vm_label(vm, l, sizeof(l)), MAC_ARGS(vm->mac),
-			 vm->port, ntop(vm->family, &vm->moa, m),
-			 vm->moved ? ", moved here" : "");
-	}
-	claim(a, vm);
+	vm_activate(a, vm, in->moa, fresh || reinstall);
 	return vm;
 }
 
@@ -835,14 +928,27 @@ static void dir_apply_put(struct mobd_agent *a, const struct mobd_dir_vm *v,
 		proxy_everywhere(a, v->family, &v->hoa, true);
 }
 
+/* The key of HOA was deleted at revision REV. */
 static void dir_apply_delete(struct mobd_agent *a, int family,
-			     const union mob_ip *hoa)
+			     const union mob_ip *hoa, int64_t rev)
 {
+	struct dent *d = dir_find(a, family, hoa);
 	struct vm *vm = vm_find(a, family, hoa);
 	char ip[INET6_ADDRSTRLEN];
 
+	if (d && d->mod_rev > rev)
+		return;		/* older news than what we have */
 	dir_remove(a, family, hoa);
 	if (vm) {
+		if (vm->state == VM_CONFLICT && !vm->want_moa) {
+			/* Its holder let go: the CAS decides who serves it. */
+			log_info("directory: %s was released; trying again",
+				 ntop(family, hoa, ip));
+			vm->state = VM_CLAIMING;
+			vm->why[0] = 0;
+			vm_activate(a, vm, NULL, true);
+			return;
+		}
 		if (vm->state == VM_OWNED) {
 			/* Our lease lapsed or someone deleted the key. */
 			log_notice("directory: the key of %s vanished; "
@@ -915,7 +1021,7 @@ static void dir_apply_kv(struct mobd_agent *a, const struct mobd_kv *kv,
 				   &family, &hoa, name)) {
 	case MOBD_DIR_KEY_VM:
 		if (deleted) {
-			dir_apply_delete(a, family, &hoa);
+			dir_apply_delete(a, family, &hoa, kv->mod_revision);
 			return;
 		}
 		if (mobd_dir_vm_decode(family, &hoa, kv->value, kv->value_len,
@@ -1000,14 +1106,12 @@ static void range_done(void *arg, int err, int64_t rev,
 		       const struct mobd_kv *kvs, size_t n)
 {
 	struct mobd_agent *a = arg;
-	struct mobd_dir_vm v;
 	struct dent *d, *next;
 	struct site *s, *snext;
-	struct dent **seen;
 	union mob_ip hoa;
 	char name[MOBD_NAME_MAX];
 	int family, b;
-	size_t i, k = 0;
+	size_t i;
 
 	a->range_busy = false;
 	if (err) {
@@ -1021,29 +1125,24 @@ static void range_done(void *arg, int err, int64_t rev,
 	}
 	a->dir_up = true;
 	/* Keys that are no longer there were deleted while we did not look. */
-	seen = calloc(n + 1, sizeof(*seen));
+	a->range_mark++;
 	for (i = 0; i < n; i++) {
 		if (mobd_dir_key_parse(a->c->etcd_prefix, kvs[i].key,
-				       kvs[i].key_len, &family, &hoa, name) ==
-		    MOBD_DIR_KEY_VM &&
-		    !mobd_dir_vm_decode(family, &hoa, kvs[i].value,
-					kvs[i].value_len, &v) && seen) {
-			d = dir_find(a, family, &hoa);
-			if (d)
-				seen[k++] = d;
-		}
+				       kvs[i].key_len, &family, &hoa, name) !=
+		    MOBD_DIR_KEY_VM)
+			continue;
+		d = dir_find(a, family, &hoa);
+		if (d)
+			d->mark = a->range_mark;
 	}
 	for (b = 0; b < DIR_BUCKETS; b++) {
 		for (d = a->dir[b]; d; d = next) {
 			next = d->next;
-			for (i = 0; seen && i < k; i++)
-				if (seen[i] == d)
-					break;
-			if (seen && i == k)
-				dir_apply_delete(a, d->v.family, &d->v.hoa);
+			if (d->mark != a->range_mark && d->mod_rev <= rev)
+				dir_apply_delete(a, d->v.family, &d->v.hoa,
+						 rev);
 		}
 	}
-	free(seen);
 	for (s = a->sites; s; s = snext) {
 		snext = s->next;
 		free(s);
@@ -1113,6 +1212,14 @@ static int64_t lease_load(const struct mobd_agent *a)
 	return id;
 }
 
+static void site_put_done(void *arg, int err, int64_t rev)
+{
+	struct mobd_agent *a = arg;
+
+	if (err)
+		a->site_dirty = true;	/* the tick writes it again */
+}
+
 static void site_put(struct mobd_agent *a)
 {
 	struct mobd_dir_hv h = { 0 };
@@ -1136,8 +1243,8 @@ static void site_put(struct mobd_agent *a)
 	val = mobd_dir_hv_encode(&h);
 	if (!val)
 		return;
-	if (!mobd_etcd_put(a->etcd, key, val, strlen(val), a->lease, NULL,
-			   NULL))
+	if (!mobd_etcd_put(a->etcd, key, val, strlen(val), a->lease,
+			   site_put_done, a))
 		a->site_dirty = false;
 	free(val);
 }
@@ -1292,6 +1399,36 @@ static void check_ports(struct mobd_agent *a)
 	}
 }
 
+/*
+ * Keys that name this hypervisor for a VM not served here (it stopped
+ * while we were dead or etcd was away, or a claim reply came too late):
+ * take them back, or they would outlive us under a reused lease.  Only
+ * with a complete view of both the directory and libvirt.
+ */
+static void sweep_own_keys(struct mobd_agent *a)
+{
+	char h[INET6_ADDRSTRLEN];
+	struct dent *d;
+	struct vm *vm;
+	int b;
+
+	if (!dir_mode(a) || !a->dir_synced || !a->virt_synced || !a->lease)
+		return;
+	for (b = 0; b < DIR_BUCKETS; b++) {
+		for (d = a->dir[b]; d; d = d->next) {
+			if (dent_elsewhere(a, d))
+				continue;
+			vm = vm_find(a, d->v.family, &d->v.hoa);
+			if (vm && vm->state != VM_CONFLICT)
+				continue;
+			log_notice("directory: %s names this hypervisor but "
+				   "does not run here; removing the key",
+				   ntop(d->v.family, &d->v.hoa, h));
+			dir_take_back(a, d->v.family, &d->v.hoa, d->mod_rev);
+		}
+	}
+}
+
 void mobd_agent_reconcile(struct mobd_agent *a)
 {
 	struct kview kv = { 0 };
@@ -1350,21 +1487,21 @@ void mobd_agent_reconcile(struct mobd_agent *a)
 		vm = vm_find(a, kb->family, &kb->hoa);
 		if (vm && vm->state != VM_CONFLICT)
 			continue;
-		if (kb->kind == MOB_KIND_REMOTE) {
-			/* Single-hypervisor mode leaves remote bindings to
-			 * the administrator; without a full view of the
-			 * directory we keep what we have. */
-			if (!dir_mode(a) || !a->dir_synced)
-				continue;
-			d = dir_find(a, kb->family, &kb->hoa);
-			if (dent_elsewhere(a, d))
-				continue;
-		}
+		if (dir_mode(a) && a->dir_synced &&
+		    dent_elsewhere(a, dir_find(a, kb->family, &kb->hoa)))
+			continue;	/* made remote above */
+		/* Single-hypervisor mode leaves remote bindings to the
+		 * administrator; without a full view of the directory we
+		 * keep what we have. */
+		if (kb->kind == MOB_KIND_REMOTE &&
+		    (!dir_mode(a) || !a->dir_synced))
+			continue;
 		log_notice("kernel: removing stale %s binding of %s",
 			   mob_kind_name(kb->kind), ntop(kb->family, &kb->hoa, h));
 		a->dp.del(a->dp.ctx, kb->family, &kb->hoa);
 	}
 	free(kv.b);
+	sweep_own_keys(a);
 }
 
 /* The tick: retries, keepalives, periodic reconciliation. */
@@ -1388,8 +1525,14 @@ static void tick(int timer, void *opaque)
 	}
 	for (vm = a->vms; vm; vm = next) {
 		next = vm->next;
-		if (vm->retry_at && now >= vm->retry_at && !vm->claim_busy) {
-			vm->retry_at = 0;
+		if (!vm->retry_at || now < vm->retry_at || vm->claim_busy)
+			continue;
+		vm->retry_at = 0;
+		if (vm->state == VM_CONFLICT && vm->want_moa) {
+			vm->state = VM_CLAIMING;
+			vm->why[0] = 0;
+			vm_activate(a, vm, NULL, true);
+		} else {
 			claim(a, vm);
 		}
 	}
@@ -1478,8 +1621,16 @@ static void on_neigh(struct mobd_agent *a, const struct mob_event_info *e)
 	    !vm_port(a, e->ifindex, port))
 		return;
 	vm = vm_find(a, e->sender_family, &e->sender);
-	if (vm && vm->ifindex == e->ifindex)
+	if (vm && vm->ifindex == e->ifindex) {
+		/* Adopted from the kernel, which does not know MACs: learn it,
+		 * so the directory can follow the VM's RARP when it moves. */
+		if (!vm->has_mac && e->has_lladdr && vm->state != VM_CONFLICT) {
+			vm->has_mac = true;
+			memcpy(vm->mac, e->lladdr, 6);
+			claim(a, vm);
+		}
 		return;		/* known here; a conflict stays one */
+	}
 	in.family = e->sender_family;
 	in.hoa = e->sender;
 	vm_arrive(a, &in);
@@ -1639,6 +1790,8 @@ void mobd_agent_virt_connected(struct mobd_agent *a)
 
 void mobd_agent_virt_disconnected(struct mobd_agent *a)
 {
+	/* Whatever was reported so far predates the next listing. */
+	a->list_gen++;
 	a->virt_synced = false;
 	log_warn("libvirt: connection lost; the data plane keeps its state "
 		 "until it is back");

@@ -53,7 +53,11 @@ static void client_drop(struct ctl_client *cl)
 
 	for (i = 0; i < c->n_clients; i++) {
 		if (c->clients[i] == cl) {
-			c->clients[i] = c->clients[--c->n_clients];
+			/* Keep the oldest first. */
+			memmove(&c->clients[i], &c->clients[i + 1],
+				(size_t)(c->n_clients - i - 1) *
+				sizeof(c->clients[0]));
+			c->n_clients--;
 			break;
 		}
 	}
@@ -134,9 +138,10 @@ static void ctl_accept(int watch, int fd, int events, void *opaque)
 	if (cfd < 0)
 		return;
 	if (c->n_clients == CTL_CLIENTS_MAX) {
-		log_warn("control: too many clients; refusing one");
-		close(cfd);
-		return;
+		/* Idle clients must not lock everyone out: the oldest goes. */
+		log_warn("control: %d clients connected; dropping the oldest",
+			 CTL_CLIENTS_MAX);
+		client_drop(c->clients[0]);
 	}
 	setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	cl = calloc(1, sizeof(*cl));

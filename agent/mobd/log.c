@@ -9,6 +9,7 @@
 
 static int log_level = LOG_INFO;
 static int log_journal;
+static int log_syslog;
 
 static const char *const level_names[] = {
 	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
@@ -29,6 +30,13 @@ int mobd_log_level(void)
 void mobd_log_set_journal(int on)
 {
 	log_journal = on;
+}
+
+void mobd_log_set_syslog(int on)
+{
+	if (on && !log_syslog)
+		openlog("mobd", LOG_PID, LOG_DAEMON);
+	log_syslog = on;
 }
 
 int mobd_log_parse_level(const char *name)
@@ -55,7 +63,9 @@ void mobd_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (log_journal)
+	if (log_syslog)
+		syslog(level, "%s", line);
+	else if (log_journal)
 		fprintf(stderr, "<%d>%s\n", level, line);
 	else
 		fprintf(stderr, "mobd: %s: %s\n", level_names[level], line);

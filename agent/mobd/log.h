@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * mobd's log: one line per decision, to stderr.  Under systemd (stderr is
+ * mobd's log: one line per decision, to stderr (to syslog once detached).  Under systemd (stderr is
  * the journal) each line starts with the syslog "<N>" level prefix, which
  * journald turns into the message's priority; on a terminal the level is
  * spelt out instead.  Messages at a level above the configured one are
@@ -16,6 +16,8 @@ void mobd_log_set_level(int level);
 int mobd_log_level(void);
 /* Use the "<N>" prefix (true under systemd: JOURNAL_STREAM is set). */
 void mobd_log_set_journal(int on);
+/* Log to syslog instead (a detached daemon has no stderr). */
+void mobd_log_set_syslog(int on);
 /* "err", "warning", "notice", "info", "debug" -> level; -1 if unknown. */
 int mobd_log_parse_level(const char *name);
 

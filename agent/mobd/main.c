@@ -5,6 +5,7 @@
  * runs libvirt's event loop until SIGTERM or SIGINT.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -205,7 +206,7 @@ static int detach(void)
 	pid_t pid;
 	char c;
 
-	if (pipe(p) < 0)
+	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
 	pid = fork();
 	if (pid < 0)
@@ -219,6 +220,8 @@ static int detach(void)
 	close(p[0]);
 	ready_fd = p[1];
 	setsid();
+	if (chdir("/") < 0)
+		return -errno;
 	return 0;
 }
 
@@ -230,8 +233,13 @@ static void report_ready(void)
 			log_warn("could not tell the parent we are ready");
 		close(ready_fd);
 		ready_fd = -1;
-		if (!freopen("/dev/null", "r", stdin))
-			log_warn("stdin: %s", strerror(errno));
+		/* Errors until now went to the caller's terminal; from now
+		 * on nothing holds it (or its pipe) open. */
+		mobd_log_set_syslog(1);
+		if (!freopen("/dev/null", "r", stdin) ||
+		    !freopen("/dev/null", "w", stdout) ||
+		    !freopen("/dev/null", "w", stderr))
+			log_warn("/dev/null: %s", strerror(errno));
 	}
 }
 

@@ -841,6 +841,88 @@ START_TEST(test_dir_race)
 }
 END_TEST
 
+/* A domain started after the listing that stops during an outage goes. */
+START_TEST(test_libvirt_stopped_during_outage)
+{
+	struct mobd_config c;
+	struct fake f = { 0 };
+	struct mobd_dataplane dp = fake_dp(&f);
+	struct mobd_agent *a;
+	struct mobd_domain d;
+
+	loop_init();
+	load_config(&c, LIBVIRT_CONF);
+	ck_assert_int_eq(mobd_agent_new(&a, &c, &dp), 0);
+	ck_assert_int_eq(mobd_agent_start(a), 0);
+	mobd_agent_virt_connected(a);
+	d = domain("web1", MOBD_DOM_RUNNING, MOBD_CAUSE_STARTED, false);
+	mobd_agent_domain(a, &d);
+	ck_assert_int_eq(f.n, 2);
+	mobd_agent_virt_disconnected(a);
+	mobd_agent_virt_connected(a);	/* listed nothing */
+	ck_assert_int_eq(f.n, 0);
+	mobd_agent_free(a);
+}
+END_TEST
+
+/* The holder lets go: the refused VM is served after all. */
+START_TEST(test_dir_conflict_released)
+{
+	struct two t = { 0 };
+	struct want_state ws;
+	struct mob_msg m;
+	struct want w;
+
+	two_start(&t);
+	m = neigh_event("10.99.0.11", "10.99.0.1", 1, mac1);
+	mobd_agent_kernel_event(t.a[0], &m);
+	w = (struct want){ &t.f[1], "10.99.0.11", "10.1.1.1", MOB_KIND_REMOTE };
+	ck_assert_msg(run_until(has_binding, &w, 5000), "hv2 did not learn");
+	m = neigh_event("10.99.0.11", "10.99.0.1", 2, mac2);
+	mobd_agent_kernel_event(t.a[1], &m);
+	ck_assert_str_eq(vm_state(t.a[1], "10.99.0.11"), "conflict");
+	/* hv1's VM goes away (its port vanishes). */
+	t.f[0].gone_ports = 1u << 1;
+	mobd_agent_reconcile(t.a[0]);
+	ws = (struct want_state){ t.a[1], "10.99.0.11", "owned" };
+	ck_assert_msg(run_until(state_is, &ws, 5000),
+		      "hv2 does not take the released address");
+	w = (struct want){ &t.f[1], "10.99.0.11", "10.2.1.1", MOB_KIND_LOCAL };
+	ck_assert_msg(run_until(has_binding, &w, 3000), "no local binding");
+	w = (struct want){ &t.f[0], "10.99.0.11", "10.2.1.1", MOB_KIND_REMOTE };
+	ck_assert_msg(run_until(has_binding, &w, 3000), "hv1 does not follow");
+	two_stop(&t);
+}
+END_TEST
+
+/*
+ * hv1 dies; its VM stops meanwhile; hv1 comes back with its lease: the key
+ * naming it must go, or hv2 would send the VM's traffic to a released MoA.
+ */
+START_TEST(test_dir_stale_own_key)
+{
+	struct two t = { 0 };
+	struct mob_msg m;
+	struct want w;
+
+	two_start(&t);
+	m = neigh_event("10.99.0.11", "10.99.0.1", 1, mac1);
+	mobd_agent_kernel_event(t.a[0], &m);
+	w = (struct want){ &t.f[1], "10.99.0.11", "10.1.1.1", MOB_KIND_REMOTE };
+	ck_assert_msg(run_until(has_binding, &w, 5000), "hv2 did not learn");
+	run_for(300);			/* the lease file is written */
+	mobd_agent_free(t.a[0]);	/* "kill -9" */
+	memset(&t.f[0], 0, sizeof(t.f[0]));	/* the VM stopped */
+	ck_assert_int_eq(mobd_agent_new(&t.a[0], &t.c[0], &t.dp[0]), 0);
+	ck_assert_int_eq(mobd_agent_start(t.a[0]), 0);
+	mobd_agent_no_virt(t.a[0]);
+	w = (struct want){ &t.f[1], "10.99.0.11", "", 0 };
+	ck_assert_msg(run_until(has_binding, &w, 5000),
+		      "the stale key survived hv1's restart");
+	two_stop(&t);
+}
+END_TEST
+
 Suite *agent_suite(void)
 {
 	Suite *s = suite_create("agent");
@@ -852,12 +934,15 @@ Suite *agent_suite(void)
 	tcase_add_test(tc, test_libvirt_lifecycle);
 	tcase_add_test(tc, test_libvirt_reconnect_settles);
 	tcase_add_test(tc, test_libvirt_test_driver);
+	tcase_add_test(tc, test_libvirt_stopped_during_outage);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("directory");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_dir_share_and_move);
 	tcase_add_test(tc, test_dir_refuse_without_evidence);
 	tcase_add_test(tc, test_dir_race);
+	tcase_add_test(tc, test_dir_conflict_released);
+	tcase_add_test(tc, test_dir_stale_own_key);
 	suite_add_tcase(s, tc);
 	return s;
 }
