@@ -137,6 +137,7 @@ struct mobd_agent {
 static void claim(struct mobd_agent *a, struct vm *vm);
 static void vm_uninstall(struct mobd_agent *a, struct vm *vm, bool hoa_gone);
 static void dir_start(struct mobd_agent *a);
+static void sweep_own_keys(struct mobd_agent *a);
 
 /* Small helpers. */
 
@@ -1277,6 +1278,7 @@ static void lease_granted(void *arg, int err, int64_t id, int64_t ttl)
 	site_put(a);
 	/* Every claim was attached to the old lease: write them again. */
 	claim_all(a);
+	sweep_own_keys(a);
 }
 
 static void lease_refreshed(void *arg, int err, int64_t id, int64_t ttl)
@@ -1316,6 +1318,8 @@ static void lease_refreshed(void *arg, int err, int64_t id, int64_t ttl)
 			 "run", (uint64_t)id);
 		site_put(a);
 		claim_all(a);
+		/* Whatever the previous run claimed and we do not run. */
+		sweep_own_keys(a);
 	}
 	if (a->site_dirty)
 		site_put(a);

@@ -804,6 +804,16 @@ START_TEST(test_dir_refuse_without_evidence)
 }
 END_TEST
 
+static bool race_decided(void *arg)
+{
+	struct two *t = arg;
+	char s0[32];
+
+	snprintf(s0, sizeof(s0), "%s", vm_state(t->a[0], "10.99.0.40"));
+	return strcmp(s0, "claiming") &&
+	       strcmp(vm_state(t->a[1], "10.99.0.40"), "claiming");
+}
+
 /*
  * Both learn the same new address at the same moment, before either has
  * heard from etcd: both claim over "absent"; exactly one wins, the other
@@ -823,7 +833,7 @@ START_TEST(test_dir_race)
 	mobd_agent_kernel_event(t.a[0], &m);
 	m = neigh_event("10.99.0.40", "10.99.0.1", 2, mac2);
 	mobd_agent_kernel_event(t.a[1], &m);
-	run_for(1500);
+	ck_assert_msg(run_until(race_decided, &t, 5000), "no decision");
 	s0 = vm_state(t.a[0], "10.99.0.40");
 	snprintf(st0, sizeof(st0), "%s", s0);
 	s1 = vm_state(t.a[1], "10.99.0.40");
