@@ -9,6 +9,7 @@
 #   make lab             kernel tests in QEMU, on every lab kernel
 #   make lab-systemd     mobd.service under systemd in the lab guest
 #   make fuzz            libFuzzer over the packet core (FUZZ_SECONDS=60)
+#   make bench-xlat      instructions per packet of the packet core (callgrind)
 #   make sparse          sparse (C=2) over the module (sparse-all: every lab kernel)
 #   make module-install  install mob.ko for KVER and run depmod
 #   make dkms-install    copy the sources to /usr/src for DKMS
@@ -57,7 +58,7 @@ LABTOOL_SRC := $(wildcard tests/lab/tools/*.c)
 LABTOOLS := $(LABTOOL_SRC:tests/lab/tools/%.c=$(BUILD)/labtools/%)
 
 .PHONY: all module modules agent check deps unit lab sparse sparse-all clean fuzz \
-	module-install dkms-install install labtools unit-file lab-systemd
+	module-install dkms-install install labtools unit-file lab-systemd bench-xlat
 
 all: module agent
 
@@ -171,6 +172,20 @@ fuzz: $(BUILD)/fuzz/fuzz_xlat $(BUILD)/lab/vectors.txt
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_xlat -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		$(BUILD)/fuzz/corpus $(BUILD)/fuzz/seeds tests/fuzz/crashes
+
+# Instructions per packet of the packet core under callgrind
+# (BENCH_N packets a kind); not part of check: numbers, not a test.
+BENCH_N ?= 10000
+BENCH_SRC := tests/bench/xlat_bench.c tests/unit/pktbuild.c kmod/xlat_core.c
+$(BUILD)/bench/xlat_bench: $(BENCH_SRC) tests/unit/pktbuild.h kmod/xlat_core.h uapi/linux/mob.h
+	@test -f /usr/include/valgrind/callgrind.h || { echo "error: no valgrind/callgrind.h;" \
+		"apt-get install -y valgrind" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ikmod -Itests/unit -DXLAT_BENCH_CFLAGS='"$(CFLAGS)"' \
+		-o $@ $(BENCH_SRC)
+
+bench-xlat: $(BUILD)/bench/xlat_bench
+	tests/bench/callgrind.sh $< $(BUILD)/bench $(BENCH_N)
 
 deps:
 	tests/lab/install-deps.sh
