@@ -14,6 +14,7 @@
 # host sees.  The whole console goes to stdout and build/lab/KVER/console.log.
 # Exit 0 only if the command exited 0 and the kernel logged no error.
 # MOB_LAB_APPEND, if set, is added to the kernel command line.
+# MOB_LAB_MEM, if set, is the guest's RAM in MB (default 2048).
 set -euo pipefail
 
 # One brace group, ended by exit: bash parses it whole before running it,
@@ -58,6 +59,12 @@ case "$timeout" in
 esac
 [ "$timeout" -ge 30 ] || fail "--timeout $timeout is shorter than a boot"
 guest_cmd=("$@")
+# The benchmarks hold millions of table entries: they ask for more RAM.
+mem=${MOB_LAB_MEM:-2048}
+case "$mem" in
+'' | *[!0-9]*) fail "MOB_LAB_MEM wants whole megabytes, got '$mem'" ;;
+esac
+[ "$mem" -ge 512 ] || fail "MOB_LAB_MEM=$mem is too little to boot"
 
 # Physical path: the guest sees the host's real directory tree.
 worktree=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
@@ -201,7 +208,7 @@ append+=" mob.timeout=$guest_timeout ${MOB_LAB_APPEND:-}"
 # multi brings the faster mode back.
 tcg_thread=${MOB_LAB_TCG_THREAD:-single}
 qemu=(
-	qemu-system-x86_64 -machine q35 -accel "tcg,thread=$tcg_thread" -cpu max -smp 2 -m 2048
+	qemu-system-x86_64 -machine q35 -accel "tcg,thread=$tcg_thread" -cpu max -smp 2 -m "$mem"
 	-nographic -no-reboot -nic none
 	-kernel "$vmlinuz" -initrd "$lab/initramfs.cpio" -append "$append"
 	-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
