@@ -9,7 +9,10 @@
 #   make lab             kernel tests in QEMU, on every lab kernel
 #   make lab-systemd     mobd.service under systemd in the lab guest
 #   make fuzz            libFuzzer over the packet core (FUZZ_SECONDS=60)
+#   make bench           every benchmark, then build/bench/results.{txt,json} and plots
 #   make bench-xlat      instructions per packet of the packet core (callgrind)
+#   make bench-dataplane forwarding rates, memory, install/dump times in the lab (BENCH_KVER)
+#   make bench-controlplane  move timings of mobd + etcd in the lab (BENCH_HVS, BENCH_MOVES, BENCH_BURST)
 #   make sparse          sparse (C=2) over the module (sparse-all: every lab kernel)
 #   make module-install  install mob.ko for KVER and run depmod
 #   make dkms-install    copy the sources to /usr/src for DKMS
@@ -58,7 +61,8 @@ LABTOOL_SRC := $(wildcard tests/lab/tools/*.c)
 LABTOOLS := $(LABTOOL_SRC:tests/lab/tools/%.c=$(BUILD)/labtools/%)
 
 .PHONY: all module modules agent check deps unit lab sparse sparse-all clean fuzz \
-	module-install dkms-install install labtools unit-file lab-systemd bench-xlat
+	module-install dkms-install install labtools unit-file lab-systemd bench-xlat \
+	bench-controlplane bench-dataplane bench bench-report
 
 all: module agent
 
@@ -186,6 +190,33 @@ $(BUILD)/bench/xlat_bench: $(BENCH_SRC) tests/unit/pktbuild.h kmod/xlat_core.h u
 
 bench-xlat: $(BUILD)/bench/xlat_bench
 	tests/bench/callgrind.sh $< $(BUILD)/bench $(BENCH_N)
+
+# Control-plane timings in the lab guest: mobd on BENCH_HVS hypervisors
+# with one etcd, BENCH_MOVES moves a size and a burst of BENCH_BURST VMs
+# (tests/bench/controlplane.sh); not part of check: numbers, not a test.
+BENCH_KVER ?= $(lastword $(LAB_KVERS))
+bench-controlplane: agent labtools
+	@test -n "$(BENCH_KVER)" || { echo "error: no lab kernels installed; run 'make deps'" >&2; exit 1; }
+	$(MAKE) --no-print-directory module KVER=$(BENCH_KVER) KERNELDIR=/lib/modules/$(BENCH_KVER)/build
+	tests/bench/run-controlplane.sh $(BENCH_KVER)
+
+# Packets per second through one hypervisor namespace (plain, the module
+# with 1..1M bindings, nftables maps), memory per binding, install and
+# dump times, in the lab on one kernel (~15 min emulated; BENCH_SIZES and
+# the other BENCH_* of tests/bench/dataplane.sh make it shorter).  Not
+# part of check: numbers, not a test.
+bench-dataplane: agent
+	@test -n "$(BENCH_KVER)" || { echo "error: no lab kernels installed; run 'make deps'" >&2; exit 1; }
+	$(MAKE) --no-print-directory module KVER=$(BENCH_KVER) KERNELDIR=/lib/modules/$(BENCH_KVER)/build
+	tests/bench/run-dataplane.sh $(BENCH_KVER)
+
+# Everything, then the table (text, JSON) and the plots in build/bench/;
+# Documentation/performance.md holds the latest.
+bench: bench-xlat bench-dataplane bench-controlplane
+	python3 tests/bench/report.py $(BUILD)/bench
+
+bench-report:
+	python3 tests/bench/report.py $(BUILD)/bench
 
 deps:
 	tests/lab/install-deps.sh

@@ -16,6 +16,7 @@ pkgs=(
 	libvirt-dev libvirt-daemon libvirt-clients libxml2-dev
 	libnl-3-dev libnl-route-3-dev libcurl4-openssl-dev libsystemd-dev
 	etcd-server etcd-client openssl valgrind systemd
+	gnuplot-nox
 )
 
 missing=()
