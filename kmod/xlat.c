@@ -81,29 +81,52 @@ static unsigned int apply(struct mob_net *mn, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
+/*
+ * Parses with more of the headers made linear each time the parser asks.
+ * Returns false for a packet to leave alone, with *verdict set if it is
+ * to be dropped instead.
+ */
+static bool parse(struct mob_net *mn, struct sk_buff *skb, u8 family,
+		  struct mob_pkt *p, bool quick, unsigned int *verdict)
+{
+	enum mob_parse_result r;
+	int tries = 0;
+
+	*verdict = NF_ACCEPT;
+	for (;;) {
+		r = quick ? mob_pkt_parse_quick(p, skb->data, skb_headlen(skb),
+						skb->len, family) :
+			    mob_pkt_parse(p, skb->data, skb_headlen(skb),
+					  skb->len, family);
+		if (r != MOB_PARSE_NEED)
+			return r == MOB_PARSE_OK;
+		/* Pull a little more than asked: the next header is
+		 * usually next. */
+		if (WARN_ON_ONCE(++tries > MOB_MAX_PULLS) ||
+		    !pskb_may_pull(skb, min(skb->len, p->need + 64))) {
+			*verdict = mob_drop(mn, MOB_DROP_NOMEM);
+			return false;
+		}
+	}
+}
+
 static unsigned int mob_xlat(struct mob_net *mn, struct sk_buff *skb,
 			     const struct nf_hook_state *state,
 			     enum mob_hook hook)
 {
 	u8 family = state->pf == NFPROTO_IPV4 ? AF_INET : AF_INET6;
-	enum mob_parse_result r;
 	struct mob_decision d;
 	struct mob_meta meta;
+	unsigned int verdict;
 	struct mob_pkt p;
-	int tries = 0;
 
 	/* At pre- and postrouting the network header starts at data. */
 	if (unlikely(skb_network_offset(skb)))
 		return NF_ACCEPT;
-	/* Pull a little more than asked: the next header is usually next. */
-	while ((r = mob_pkt_parse(&p, skb->data, skb_headlen(skb), skb->len,
-				  family)) == MOB_PARSE_NEED) {
-		if (WARN_ON_ONCE(++tries > MOB_MAX_PULLS) ||
-		    !pskb_may_pull(skb, min(skb->len, p.need + 64)))
-			return mob_drop(mn, MOB_DROP_NOMEM);
-	}
-	if (r != MOB_PARSE_OK)
-		return NF_ACCEPT;
+	/* Decide from the IP header if it is enough; see the full
+	 * headers only to rewrite. */
+	if (!parse(mn, skb, family, &p, true, &verdict))
+		return verdict;
 
 	meta.to_host = skb->pkt_type == PACKET_HOST;
 	if (hook == MOB_HOOK_OUT_SRC)
@@ -117,6 +140,13 @@ static unsigned int mob_xlat(struct mob_net *mn, struct sk_buff *skb,
 	mob_decide(mn, hook, skb->data, &p, &meta, &d);
 	switch (d.verdict) {
 	case MOB_REWRITE:
+		if (p.flags & MOB_PKT_QUICK) {
+			if (!parse(mn, skb, family, &p, false, &verdict))
+				return verdict;
+			mob_decide_recheck(&d, &p);
+			if (d.verdict == MOB_DROP)
+				return mob_drop(mn, d.reason);
+		}
 		return apply(mn, skb, &p, &d, hook);
 	case MOB_DROP:
 		if (d.event)

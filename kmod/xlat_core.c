@@ -351,6 +351,67 @@ enum mob_parse_result mob_pkt_parse(struct mob_pkt *p, const u8 *buf,
 	return MOB_PARSE_OK;
 }
 
+/*
+ * The L4 header matters to the decision only for ICMP (an error quotes
+ * addresses, neighbour discovery is reported), and IPv6 extension headers
+ * hide which L4 protocol follows; AH forbids any rewrite.  Those packets,
+ * IPv4 options and anything odd get the full parse at once, which also
+ * judges whether the IP header is usable at all.
+ */
+enum mob_parse_result mob_pkt_parse_quick(struct mob_pkt *p, const u8 *buf,
+					  u32 avail, u32 len, u8 family)
+{
+	u32 plen;
+
+	if (family == AF_INET) {
+		if (avail < 20 || len < 20 || buf[0] != 0x45 ||
+		    buf[9] == PROTO_ICMP || buf[9] == PROTO_AH)
+			goto full;
+		plen = load16(buf + 2);
+		if (!plen)
+			plen = len;		/* BIG TCP */
+		if (plen < 20 || plen > len)
+			goto full;
+		memset(p, 0, sizeof(*p));
+		p->saddr_off = 12;
+		p->daddr_off = 16;
+		p->l3csum_off = 10;
+		p->l3_len = 20;
+		p->l4proto = buf[9];
+	} else if (family == AF_INET6) {
+		if (avail < 40 || len < 40 || buf[0] >> 4 != 6)
+			goto full;
+		switch (buf[6]) {
+		case PROTO_ICMPV6:
+		case PROTO_HOPOPTS:
+		case PROTO_ROUTING:
+		case PROTO_FRAGMENT:
+		case PROTO_DSTOPTS:
+		case PROTO_AH:
+			goto full;
+		}
+		plen = load16(buf + 4);
+		plen = plen ? 40 + plen : len;	/* zero: jumbogram / BIG TCP */
+		if (plen > len)
+			goto full;
+		memset(p, 0, sizeof(*p));
+		p->saddr_off = 8;
+		p->daddr_off = 24;
+		p->l3_len = 40;
+		p->l4proto = buf[6];
+	} else {
+		return MOB_PARSE_BAD_L3;
+	}
+	p->family = family;
+	p->flags = MOB_PKT_QUICK;
+	p->len = plen;
+	p->l4_off = p->l3_len;
+	return MOB_PARSE_OK;
+
+full:
+	return mob_pkt_parse(p, buf, avail, len, family);
+}
+
 /* Addresses a translation may apply to: unicast, global scope. */
 bool mob_addr_usable(const struct mob_addr *a)
 {
@@ -427,6 +488,16 @@ static void drop(struct mob_decision *d, u8 reason)
 }
 
 /* A rewrite we cannot do correctly is a drop, never a half translation. */
+void mob_decide_recheck(struct mob_decision *d, const struct mob_pkt *p)
+{
+	if (d->verdict != MOB_REWRITE)
+		return;
+	if (p->flags & MOB_PKT_MALFORMED)
+		drop(d, MOB_DROP_MALFORMED);
+	else if (p->flags & MOB_PKT_UNSUPPORTED)
+		drop(d, MOB_DROP_UNSUPPORTED);
+}
+
 static void finish(struct mob_decision *d, const struct mob_pkt *p)
 {
 	int i;
@@ -437,10 +508,7 @@ static void finish(struct mob_decision *d, const struct mob_pkt *p)
 	if (i == MOB_F_NR)
 		return;
 	d->verdict = MOB_REWRITE;
-	if (p->flags & MOB_PKT_MALFORMED)
-		drop(d, MOB_DROP_MALFORMED);
-	else if (p->flags & MOB_PKT_UNSUPPORTED)
-		drop(d, MOB_DROP_UNSUPPORTED);
+	mob_decide_recheck(d, p);
 }
 
 /* From the wire to a local VM: destination MoA -> HoA, source likewise. */
@@ -666,6 +734,76 @@ static void add_cover(struct rewriter *rw, u16 field, u16 start, u16 end,
 	c->partial = partial;
 }
 
+static const u8 *addr_bytes(const struct mob_addr *a)
+{
+	return a->family == AF_INET ? (const u8 *)&a->ip : a->ip6.s6_addr;
+}
+
+/* One's complement sum of the change from @from to @to (RFC 1624). */
+static u32 csum_delta(const u8 *from, const u8 *to, unsigned int n)
+{
+	u32 sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i += 2)
+		sum += (u16)~load16(from + i) + load16(to + i);
+	return sum;
+}
+
+/* csum_patch() with the change already summed. */
+static void csum_apply(u8 *field, u32 delta, bool partial, bool udp)
+{
+	u16 old = load16(field);
+	u32 sum;
+
+	if (udp && !old && !partial)
+		return;		/* no checksum: keep it that way */
+	sum = (partial ? old : (u16)~old) + delta;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	if (!partial)
+		sum = (u16)~sum;
+	if (udp && !sum && !partial)
+		sum = 0xffff;
+	field[0] = sum >> 8;
+	field[1] = sum & 0xff;
+}
+
+/*
+ * The common case, no ICMP error: only the outer addresses change, and
+ * each checksum that covers one covers both (the IPv4 header's, an L4
+ * pseudo-header's) with nothing nested, so the sum of the changes patches
+ * each of them once.  The result is the one store() would reach field by
+ * field: one's complement addition does not care about the order.
+ */
+static void rewrite_outer(u8 *buf, const struct mob_pkt *p,
+			  const struct mob_decision *d, bool partial)
+{
+	unsigned int alen = mob_addr_len(p->family);
+	u32 delta = 0;
+	int i;
+
+	for (i = MOB_F_SRC; i <= MOB_F_DST; i++) {
+		u16 off = i == MOB_F_SRC ? p->saddr_off : p->daddr_off;
+		const u8 *val;
+
+		if (!d->set[i])
+			continue;
+		val = addr_bytes(d->set[i]);
+		if (!memcmp(buf + off, val, alen))
+			continue;
+		delta += csum_delta(buf + off, val, alen);
+		memcpy(buf + off, val, alen);
+	}
+	if (!delta)
+		return;
+	if (p->family == AF_INET)
+		csum_apply(buf + p->l3csum_off, delta, false, false);
+	if (p->flags & MOB_PKT_L4 && p->l4csum_kind != MOB_CSUM_DATA)
+		csum_apply(buf + p->l4csum_off, delta, partial,
+			   p->l4csum_kind == MOB_CSUM_UDP);
+}
+
 /*
  * Applies @d to the packet.  @csum_partial: the L4 checksum is offloaded
  * (CHECKSUM_PARTIAL) and holds only the pseudo-header sum.
@@ -681,6 +819,10 @@ void mob_rewrite(u8 *buf, const struct mob_pkt *p,
 	u16 end = p->len > 0xffff ? 0xffff : p->len;
 	int i;
 
+	if (!(p->flags & MOB_PKT_ICMP_ERR)) {
+		rewrite_outer(buf, p, d, csum_partial);
+		return;
+	}
 	if (p->family == AF_INET)
 		add_cover(&rw, p->l3csum_off, 0, p->l3_len, 0, 0,
 			  MOB_CSUM_DATA, false);
@@ -715,7 +857,6 @@ void mob_rewrite(u8 *buf, const struct mob_pkt *p,
 			off = p->in_daddr_off;
 			break;
 		}
-		store(&rw, off, a->family == AF_INET ? (const u8 *)&a->ip :
-			       a->ip6.s6_addr, alen);
+		store(&rw, off, addr_bytes(a), alen);
 	}
 }

@@ -87,6 +87,7 @@ enum mob_csum_kind {
 #define MOB_PKT_MALFORMED	0x10	/* truncated or inconsistent */
 #define MOB_PKT_UNSUPPORTED	0x20	/* cannot be translated correctly */
 #define MOB_PKT_ND		0x40	/* IPv6 NS or NA, target present */
+#define MOB_PKT_QUICK		0x80	/* IP header only: mob_pkt_parse_quick() */
 
 /* Offsets from the network header; all even, which the checksum code needs. */
 struct mob_pkt {
@@ -128,6 +129,15 @@ enum mob_parse_result {
 
 enum mob_parse_result mob_pkt_parse(struct mob_pkt *p, const u8 *buf,
 				    u32 avail, u32 len, u8 family);
+
+/*
+ * The IP header alone, when that is enough to decide (it sets
+ * MOB_PKT_QUICK), else the full parse.  Most packets through a hypervisor
+ * concern no binding, and they are spared the rest.  Before rewriting
+ * after a quick parse, parse fully and call mob_decide_recheck().
+ */
+enum mob_parse_result mob_pkt_parse_quick(struct mob_pkt *p, const u8 *buf,
+					  u32 avail, u32 len, u8 family);
 
 enum mob_verdict {
 	MOB_PASS,
@@ -180,6 +190,9 @@ void mob_decide(struct mob_net *mn, enum mob_hook hook, const u8 *buf,
 		const struct mob_pkt *p, const struct mob_meta *meta,
 		struct mob_decision *d);
 
+/* After the full parse: what a quick parse could not see may forbid it. */
+void mob_decide_recheck(struct mob_decision *d, const struct mob_pkt *p);
+
 void mob_rewrite(u8 *buf, const struct mob_pkt *p,
 		 const struct mob_decision *d, bool csum_partial);
 
@@ -193,6 +206,20 @@ static inline void mob_addr_load(struct mob_addr *a, u8 family,
 		memcpy(&a->ip, buf + off, 4);
 	else
 		memcpy(&a->ip6, buf + off, 16);
+}
+
+/* Equality of two keys, on the words the family uses. */
+static inline bool mob_addr_eq(const struct mob_addr *a,
+			       const struct mob_addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == AF_INET)
+		return a->ip == b->ip;
+	return !((a->ip6.s6_addr32[0] ^ b->ip6.s6_addr32[0]) |
+		 (a->ip6.s6_addr32[1] ^ b->ip6.s6_addr32[1]) |
+		 (a->ip6.s6_addr32[2] ^ b->ip6.s6_addr32[2]) |
+		 (a->ip6.s6_addr32[3] ^ b->ip6.s6_addr32[3]));
 }
 
 static inline unsigned int mob_addr_len(u8 family)

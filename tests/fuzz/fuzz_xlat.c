@@ -73,17 +73,41 @@ bool mob_addr_is_local(struct mob_net *mn, const struct mob_addr *a)
 	return false;
 }
 
+/* Linear bytes grow on demand, as pskb_may_pull would make them. */
+static enum mob_parse_result parse(struct mob_pkt *p, const uint8_t *buf,
+				   uint32_t len, uint8_t family, bool quick)
+{
+	uint32_t avail = len < 20 ? len : 20;
+	enum mob_parse_result r;
+	int rounds = 0;
+
+	while ((r = quick ? mob_pkt_parse_quick(p, buf, avail, len, family) :
+			    mob_pkt_parse(p, buf, avail, len, family)) ==
+	       MOB_PARSE_NEED) {
+		if (p->need <= avail || p->need > len ||
+		    ++rounds > MOB_MAX_PULLS)
+			abort();
+		avail = p->need;
+	}
+	return r;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/*
+ * Runs the bytes both ways, the full parse first as the reference, then
+ * the kernel's order (quick parse, decide, full parse only to rewrite):
+ * both must decide alike and write the same bytes.
+ */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct mob_decision d;
+	struct mob_decision d, kd;
+	enum mob_parse_result r, kr;
+	struct mob_pkt p, kp;
 	struct mob_meta meta;
-	enum mob_parse_result r;
-	struct mob_pkt p;
-	uint32_t avail, len;
-	uint8_t *buf, sel, family;
-	int rounds = 0;
+	uint8_t *buf, *kbuf, sel, family;
+	enum mob_hook hook;
+	uint32_t len;
 
 	if (!hv.n) {
 		add("10.99.0.11", "10.1.1.11", MOB_KIND_LOCAL, 5);
@@ -97,24 +121,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sel = data[0];
 	len = (uint32_t)(size - 1);
 	buf = malloc(len ? len : 1);
+	kbuf = malloc(len ? len : 1);
 	memcpy(buf, data + 1, len);
+	memcpy(kbuf, data + 1, len);
 	family = sel & 1 ? AF_INET6 : AF_INET;
+	hook = (enum mob_hook)((sel >> 1) % 3);
 	meta.in_ifindex = sel & 8 ? 5 : 1;
 	meta.to_host = !(sel & 16);
 
-	/* Linear bytes grow on demand, as pskb_may_pull would make them. */
-	avail = len < 20 ? len : 20;
-	while ((r = mob_pkt_parse(&p, buf, avail, len, family)) ==
-	       MOB_PARSE_NEED) {
-		if (p.need <= avail || p.need > len || ++rounds > MOB_MAX_PULLS)
-			abort();
-		avail = p.need;
-	}
+	r = parse(&p, buf, len, family, false);
+	memset(&d, 0, sizeof(d));
 	if (r == MOB_PARSE_OK) {
 		if (p.write_len > len)
 			abort();
-		mob_decide(&hv, (enum mob_hook)((sel >> 1) % 3), buf, &p,
-			   &meta, &d);
+		mob_decide(&hv, hook, buf, &p, &meta, &d);
 		if (d.verdict == MOB_REWRITE) {
 			uint8_t *copy = malloc(len ? len : 1);
 
@@ -128,6 +148,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			free(copy);
 		}
 	}
+
+	kr = parse(&kp, kbuf, len, family, true);
+	if ((kr == MOB_PARSE_OK) != (r == MOB_PARSE_OK))
+		abort();
+	if (kr == MOB_PARSE_OK) {
+		mob_decide(&hv, hook, kbuf, &kp, &meta, &kd);
+		if (kd.verdict == MOB_REWRITE && kp.flags & MOB_PKT_QUICK) {
+			if (parse(&kp, kbuf, len, family, false) != MOB_PARSE_OK)
+				abort();
+			mob_decide_recheck(&kd, &kp);
+		}
+		if (kd.verdict != d.verdict || kd.reason != d.reason ||
+		    kd.event != d.event)
+			abort();
+		if (kd.verdict == MOB_REWRITE)
+			mob_rewrite(kbuf, &kp, &kd, sel & 32);
+		if (memcmp(buf, kbuf, len))
+			abort();
+	}
+	free(kbuf);
 	free(buf);
 	return 0;
 }

@@ -362,13 +362,15 @@ static unsigned int build_case(uint8_t *buf, const struct xcase *c,
 /* Parses the way the kernel glue does: more linear bytes on each NEED. */
 static enum mob_parse_result parse_stepwise(struct mob_pkt *p,
 					    const uint8_t *buf,
-					    unsigned int len, uint8_t family)
+					    unsigned int len, uint8_t family,
+					    bool quick)
 {
 	unsigned int avail = len < 20 ? len : 20;
 	enum mob_parse_result r;
 	int rounds = 0;
 
-	while ((r = mob_pkt_parse(p, buf, avail, len, family)) ==
+	while ((r = quick ? mob_pkt_parse_quick(p, buf, avail, len, family) :
+			    mob_pkt_parse(p, buf, avail, len, family)) ==
 	       MOB_PARSE_NEED) {
 		ck_assert_uint_gt(p->need, avail);
 		ck_assert_uint_le(p->need, len);
@@ -378,23 +380,43 @@ static enum mob_parse_result parse_stepwise(struct mob_pkt *p,
 	return r;
 }
 
+/*
+ * What kmod/xlat.c does: decide from the quick parse, and parse fully
+ * only to rewrite.  Returns false if the packet is left alone unparsed.
+ */
+static bool kernel_path(struct mob_pkt *p, struct mob_decision *d,
+			enum mob_hook hook, const struct mob_meta *meta,
+			const uint8_t *buf, unsigned int len, uint8_t family)
+{
+	if (parse_stepwise(p, buf, len, family, true) != MOB_PARSE_OK)
+		return false;
+	mob_decide(&hv, hook, buf, p, meta, d);
+	if (d->verdict == MOB_REWRITE && p->flags & MOB_PKT_QUICK) {
+		ck_assert_int_eq(parse_stepwise(p, buf, len, family, false),
+				 MOB_PARSE_OK);
+		mob_decide_recheck(d, p);
+	}
+	return true;
+}
+
 START_TEST(test_case)
 {
 	const struct xcase c = cases[_i];
 	struct pb_spec in = spec_of(&c);
-	uint8_t buf[2048], want[2048], orig[2048];
-	struct mob_decision d;
+	uint8_t buf[2048], want[2048], orig[2048], kbuf[2048];
+	struct mob_decision d, kd;
 	struct mob_meta meta = { .in_ifindex = c.in_ifindex,
 				 .to_host = !c.not_to_host };
 	struct pb_spec exp;
-	struct mob_pkt p;
+	struct mob_pkt p, kp;
 	unsigned int len, wlen, i;
 
 	setup();
 	len = build_case(buf, &c, &in);
 	memcpy(orig, buf, len);
+	memcpy(kbuf, buf, len);
 
-	ck_assert_int_eq(parse_stepwise(&p, buf, len, (uint8_t)c.family),
+	ck_assert_int_eq(parse_stepwise(&p, buf, len, (uint8_t)c.family, false),
 			 MOB_PARSE_OK);
 	mob_decide(&hv, c.hook, buf, &p, &meta, &d);
 	ck_assert_msg(d.verdict == c.verdict, "%s: verdict %d, want %d",
@@ -405,8 +427,21 @@ START_TEST(test_case)
 		ck_assert_msg(d.event == c.event, "%s: event %d, want %d",
 			      c.name, d.event, c.event);
 	}
+
+	/* The kernel's order (quick parse, decide, full parse to
+	 * rewrite) must come to the same decision and the same bytes. */
+	ck_assert(kernel_path(&kp, &kd, c.hook, &meta, kbuf, len,
+			      (uint8_t)c.family));
+	ck_assert_msg(kd.verdict == d.verdict && kd.reason == d.reason &&
+		      kd.event == d.event,
+		      "%s: quick path verdict %d/%d/%d, full %d/%d/%d", c.name,
+		      kd.verdict, kd.reason, kd.event, d.verdict, d.reason,
+		      d.event);
 	if (c.verdict != MOB_REWRITE)
 		return;
+	ck_assert(!(kp.flags & MOB_PKT_QUICK));
+	ck_assert_uint_eq(kp.write_len, p.write_len);
+	mob_rewrite(kbuf, &kp, &kd, false);
 
 	mob_rewrite(buf, &p, &d, false);
 	/* Nothing past the extent the glue made writable may change. */
@@ -426,9 +461,9 @@ START_TEST(test_case)
 	wlen = build_case(want, &c, &exp);
 	ck_assert_uint_eq(wlen, len);
 	for (i = 0; i < len; i++)
-		ck_assert_msg(buf[i] == want[i],
-			      "%s: byte %u is %02x, want %02x", c.name, i,
-			      buf[i], want[i]);
+		ck_assert_msg(buf[i] == want[i] && kbuf[i] == want[i],
+			      "%s: byte %u is %02x (quick path %02x), want %02x",
+			      c.name, i, buf[i], kbuf[i], want[i]);
 }
 END_TEST
 
@@ -468,9 +503,8 @@ START_TEST(test_partial)
 	f = partial_field(&s, len - l3);
 	buf[l3 + 16] = (uint8_t)(f >> 8), buf[l3 + 17] = (uint8_t)f;
 
-	ck_assert_int_eq(parse_stepwise(&p, buf, len, (uint8_t)family),
-			 MOB_PARSE_OK);
-	mob_decide(&hv, MOB_HOOK_OUT_SRC, buf, &p, &meta, &d);
+	ck_assert(kernel_path(&p, &d, MOB_HOOK_OUT_SRC, &meta, buf, len,
+			      (uint8_t)family));
 	ck_assert_int_eq(d.verdict, MOB_REWRITE);
 	mob_rewrite(buf, &p, &d, true);
 
@@ -490,8 +524,8 @@ START_TEST(test_every_truncation)
 			     .payload = 16, .inner_proto = PB_TCP };
 	uint8_t buf[512], *copy;
 	unsigned int len, cut;
-	struct mob_decision d;
-	struct mob_pkt p;
+	struct mob_decision d, kd;
+	struct mob_pkt p, kp;
 
 	setup();
 	s.src = pb_a(family == AF_INET ? ROUTER : ROUTER6);
@@ -503,12 +537,20 @@ START_TEST(test_every_truncation)
 		/* An exact-size heap copy lets ASan/valgrind catch overreads. */
 		copy = malloc(cut ? cut : 1);
 		memcpy(copy, buf, cut);
-		if (parse_stepwise(&p, copy, cut, (uint8_t)family) ==
+		if (parse_stepwise(&p, copy, cut, (uint8_t)family, false) ==
 		    MOB_PARSE_OK) {
 			ck_assert_uint_le(p.write_len, cut);
 			mob_decide(&hv, MOB_HOOK_IN, copy, &p, &meta, &d);
+			/* The quick path agrees, cut wherever. */
+			ck_assert(kernel_path(&kp, &kd, MOB_HOOK_IN, &meta,
+					      copy, cut, (uint8_t)family));
+			ck_assert_int_eq(kd.verdict, d.verdict);
+			ck_assert_int_eq(kd.reason, d.reason);
 			if (d.verdict == MOB_REWRITE)
 				mob_rewrite(copy, &p, &d, false);
+		} else {
+			ck_assert(!kernel_path(&kp, &kd, MOB_HOOK_IN, &meta,
+					       copy, cut, (uint8_t)family));
 		}
 		free(copy);
 	}
