@@ -8,6 +8,7 @@
  * place: a replace publishes a new object and frees the old one after a
  * grace period, so a packet sees one binding or the other, whole.
  */
+#include <linux/jhash.h>
 #include <linux/slab.h>
 #include <linux/inetdevice.h>
 #include <net/addrconf.h>
@@ -17,10 +18,41 @@
 
 static struct kmem_cache *mob_binding_cache;
 
+/*
+ * Keys are hashed and compared on the words their family uses: one for
+ * IPv4, four for IPv6.  rhashtable's defaults (jhash2 and memcmp over the
+ * whole 20-byte key) cost every packet several times over.
+ */
+static u32 addr_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct mob_addr *a = data;
+
+	if (a->family == AF_INET)
+		return jhash_1word((__force u32)a->ip, seed);
+	return jhash2((__force const u32 *)a->ip6.s6_addr32, 4,
+		      seed ^ AF_INET6);
+}
+
+static int hoa_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct mob_binding *b = obj;
+
+	return !mob_addr_eq(arg->key, &b->c.hoa);
+}
+
+static int moa_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct mob_binding *b = obj;
+
+	return !mob_addr_eq(arg->key, &b->c.moa);
+}
+
 static const struct rhashtable_params hoa_params = {
 	.head_offset = offsetof(struct mob_binding, hoa_node),
 	.key_offset = offsetof(struct mob_binding, c.hoa),
 	.key_len = sizeof(struct mob_addr),
+	.hashfn = addr_hashfn,
+	.obj_cmpfn = hoa_cmpfn,
 	.automatic_shrinking = true,
 };
 
@@ -28,6 +60,8 @@ static const struct rhashtable_params moa_params = {
 	.head_offset = offsetof(struct mob_binding, moa_node),
 	.key_offset = offsetof(struct mob_binding, c.moa),
 	.key_len = sizeof(struct mob_addr),
+	.hashfn = addr_hashfn,
+	.obj_cmpfn = moa_cmpfn,
 	.automatic_shrinking = true,
 };
 
