@@ -96,6 +96,39 @@ static inline void mob_gen_bump(struct mob_net *mn)
 		mn->gen = 1;
 }
 
+/* Home prefixes, for the packet core (xlat_core.h) and events.c. */
+static __always_inline bool
+mob_prefix_match(const struct mob_prefix *pfx, const struct mob_addr *a)
+{
+	int i;
+
+	if (pfx->net.family != a->family)
+		return false;
+	if (a->family == AF_INET)
+		return (a->ip & pfx->mask.ip) == pfx->net.ip;
+	for (i = 0; i < 4; i++)
+		if ((a->ip6.s6_addr32[i] & pfx->mask.ip6.s6_addr32[i]) !=
+		    pfx->net.ip6.s6_addr32[i])
+			return false;
+	return true;
+}
+
+static __always_inline bool
+mob_in_prefixes(const struct mob_prefixes *pf, const struct mob_addr *a)
+{
+	unsigned int i;
+
+	for (i = 0; pf && i < pf->n; i++)
+		if (mob_prefix_match(&pf->p[i], a))
+			return true;
+	return false;
+}
+
+static __always_inline bool mob_in_home(struct mob_net *mn, const struct mob_addr *a)
+{
+	return mob_in_prefixes(rcu_dereference(mn->prefixes), a);
+}
+
 /* table.c */
 int mob_table_cache_init(void);
 void mob_table_cache_exit(void);

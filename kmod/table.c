@@ -8,62 +8,15 @@
  * place: a replace publishes a new object and frees the old one after a
  * grace period, so a packet sees one binding or the other, whole.
  */
-#include <linux/jhash.h>
 #include <linux/slab.h>
 #include <linux/inetdevice.h>
 #include <net/addrconf.h>
 #include <net/route.h>
 
 #include "mob.h"
+#include "table.h"
 
 static struct kmem_cache *mob_binding_cache;
-
-/*
- * Keys are hashed and compared on the words their family uses: one for
- * IPv4, four for IPv6.  rhashtable's defaults (jhash2 and memcmp over the
- * whole 20-byte key) cost every packet several times over.
- */
-static u32 addr_hashfn(const void *data, u32 len, u32 seed)
-{
-	const struct mob_addr *a = data;
-
-	if (a->family == AF_INET)
-		return jhash_1word((__force u32)a->ip, seed);
-	return jhash2((__force const u32 *)a->ip6.s6_addr32, 4,
-		      seed ^ AF_INET6);
-}
-
-static int hoa_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
-{
-	const struct mob_binding *b = obj;
-
-	return !mob_addr_eq(arg->key, &b->c.hoa);
-}
-
-static int moa_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
-{
-	const struct mob_binding *b = obj;
-
-	return !mob_addr_eq(arg->key, &b->c.moa);
-}
-
-static const struct rhashtable_params hoa_params = {
-	.head_offset = offsetof(struct mob_binding, hoa_node),
-	.key_offset = offsetof(struct mob_binding, c.hoa),
-	.key_len = sizeof(struct mob_addr),
-	.hashfn = addr_hashfn,
-	.obj_cmpfn = hoa_cmpfn,
-	.automatic_shrinking = true,
-};
-
-static const struct rhashtable_params moa_params = {
-	.head_offset = offsetof(struct mob_binding, moa_node),
-	.key_offset = offsetof(struct mob_binding, c.moa),
-	.key_len = sizeof(struct mob_addr),
-	.hashfn = addr_hashfn,
-	.obj_cmpfn = moa_cmpfn,
-	.automatic_shrinking = true,
-};
 
 int mob_table_cache_init(void)
 {
@@ -74,53 +27,6 @@ int mob_table_cache_init(void)
 void mob_table_cache_exit(void)
 {
 	kmem_cache_destroy(mob_binding_cache);
-}
-
-/* Lookups for the packet core (xlat_core.h); the caller holds RCU. */
-const struct mob_bind_core *mob_lookup_hoa(struct mob_net *mn,
-					   const struct mob_addr *a)
-{
-	struct mob_binding *b = rhashtable_lookup(&mn->by_hoa, a, hoa_params);
-
-	return b ? &b->c : NULL;
-}
-
-const struct mob_bind_core *mob_lookup_moa(struct mob_net *mn,
-					   const struct mob_addr *a)
-{
-	struct mob_binding *b = rhashtable_lookup(&mn->by_moa, a, moa_params);
-
-	return b ? &b->c : NULL;
-}
-
-static bool prefix_match(const struct mob_prefix *pfx, const struct mob_addr *a)
-{
-	int i;
-
-	if (pfx->net.family != a->family)
-		return false;
-	if (a->family == AF_INET)
-		return (a->ip & pfx->mask.ip) == pfx->net.ip;
-	for (i = 0; i < 4; i++)
-		if ((a->ip6.s6_addr32[i] & pfx->mask.ip6.s6_addr32[i]) !=
-		    pfx->net.ip6.s6_addr32[i])
-			return false;
-	return true;
-}
-
-static bool in_prefixes(const struct mob_prefixes *pf, const struct mob_addr *a)
-{
-	unsigned int i;
-
-	for (i = 0; pf && i < pf->n; i++)
-		if (prefix_match(&pf->p[i], a))
-			return true;
-	return false;
-}
-
-bool mob_in_home(struct mob_net *mn, const struct mob_addr *a)
-{
-	return in_prefixes(rcu_dereference(mn->prefixes), a);
 }
 
 bool mob_addr_is_local(struct mob_net *mn, const struct mob_addr *a)
@@ -135,10 +41,10 @@ int mob_table_init(struct mob_net *mn)
 	int err;
 
 	mn->tree = RB_ROOT;
-	err = rhashtable_init(&mn->by_hoa, &hoa_params);
+	err = rhashtable_init(&mn->by_hoa, &mob_hoa_params);
 	if (err)
 		return err;
-	err = rhashtable_init(&mn->by_moa, &moa_params);
+	err = rhashtable_init(&mn->by_moa, &mob_moa_params);
 	if (err)
 		rhashtable_destroy(&mn->by_hoa);
 	return err;
@@ -234,13 +140,13 @@ struct mob_binding *mob_binding_next(struct mob_net *mn,
 struct mob_binding *mob_binding_find(struct mob_net *mn,
 				     const struct mob_addr *hoa)
 {
-	return rhashtable_lookup_fast(&mn->by_hoa, hoa, hoa_params);
+	return rhashtable_lookup_fast(&mn->by_hoa, hoa, mob_hoa_params);
 }
 
 static struct mob_binding *find_moa(struct mob_net *mn,
 				    const struct mob_addr *moa)
 {
-	return rhashtable_lookup_fast(&mn->by_moa, moa, moa_params);
+	return rhashtable_lookup_fast(&mn->by_moa, moa, mob_moa_params);
 }
 
 /*
@@ -268,7 +174,7 @@ struct mob_binding *mob_binding_set(struct mob_net *mn,
 		NL_SET_ERR_MSG(extack, "HoA is not bound");
 		return ERR_PTR(-ENOENT);
 	}
-	if (in_prefixes(rcu_dereference_protected(mn->prefixes,
+	if (mob_in_prefixes(rcu_dereference_protected(mn->prefixes,
 				lockdep_is_held(&mn->lock)), &nb->moa)) {
 		NL_SET_ERR_MSG(extack, "MoA lies inside a home prefix");
 		return ERR_PTR(-EINVAL);
@@ -313,10 +219,10 @@ struct mob_binding *mob_binding_set(struct mob_net *mn,
 
 	if (old && !addr_cmp(&old->c.moa, &nb->moa)) {
 		err = rhashtable_replace_fast(&mn->by_moa, &old->moa_node,
-					      &b->moa_node, moa_params);
+					      &b->moa_node, mob_moa_params);
 	} else {
 		err = rhashtable_insert_fast(&mn->by_moa, &b->moa_node,
-					     moa_params);
+					     mob_moa_params);
 	}
 	if (err)
 		goto fail;
@@ -324,10 +230,10 @@ struct mob_binding *mob_binding_set(struct mob_net *mn,
 	if (old) {
 		/* Cannot fail: old is in the table and has the same key. */
 		WARN_ON(rhashtable_replace_fast(&mn->by_hoa, &old->hoa_node,
-						&b->hoa_node, hoa_params));
+						&b->hoa_node, mob_hoa_params));
 		if (addr_cmp(&old->c.moa, &nb->moa))
 			rhashtable_remove_fast(&mn->by_moa, &old->moa_node,
-					       moa_params);
+					       mob_moa_params);
 		rb_replace_node(&old->tree_node, &b->tree_node, &mn->tree);
 		mn->n_kind[old->c.kind]--;
 		*prev = old->c;
@@ -335,11 +241,11 @@ struct mob_binding *mob_binding_set(struct mob_net *mn,
 		mob_binding_free(old);
 	} else {
 		err = rhashtable_insert_fast(&mn->by_hoa, &b->hoa_node,
-					     hoa_params);
+					     mob_hoa_params);
 		if (err) {
 			/* Already visible by MoA: readers may hold it. */
 			rhashtable_remove_fast(&mn->by_moa, &b->moa_node,
-					       moa_params);
+					       mob_moa_params);
 			NL_SET_ERR_MSG(extack,
 				       "Could not insert into the binding table");
 			mob_binding_free(b);
@@ -361,8 +267,8 @@ fail:
 
 static void unlink_binding(struct mob_net *mn, struct mob_binding *b)
 {
-	rhashtable_remove_fast(&mn->by_hoa, &b->hoa_node, hoa_params);
-	rhashtable_remove_fast(&mn->by_moa, &b->moa_node, moa_params);
+	rhashtable_remove_fast(&mn->by_hoa, &b->hoa_node, mob_hoa_params);
+	rhashtable_remove_fast(&mn->by_moa, &b->moa_node, mob_moa_params);
 	rb_erase(&b->tree_node, &mn->tree);
 	mn->n_kind[b->c.kind]--;
 	mob_gen_bump(mn);
@@ -490,7 +396,7 @@ int mob_prefix_add(struct mob_net *mn, const struct mob_prefix *np,
 	for (b = mob_binding_next(mn, NULL); b;
 	     b = rb_entry_safe(rb_next(&b->tree_node), struct mob_binding,
 			       tree_node)) {
-		if (prefix_match(np, &b->c.moa)) {
+		if (mob_prefix_match(np, &b->c.moa)) {
 			NL_SET_ERR_MSG(extack,
 				       "Home prefix contains the MoA of a binding");
 			return -EINVAL;

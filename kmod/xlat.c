@@ -16,6 +16,41 @@
 #include <net/dst.h>
 
 #include "mob.h"
+#include "table.h"
+
+/*
+ * The packet core, compiled into this file rather than linked: each hook
+ * below then gets parse, decide and the table lookups inlined and
+ * specialised for its hook, with no call per step.  Under emulation, and
+ * to a lesser degree on hardware, calls and returns are what a packet
+ * path pays most for.  The host builds compile xlat_core.c on its own.
+ */
+/*
+ * The table as the packet core sees it (xlat_core.h); the caller holds
+ * RCU.  Out of line on purpose: a small function gets rhashtable_lookup()
+ * inlined with its constant parameters (our hash and compare inline too),
+ * where a hook grown large would have GCC outline it generically, with
+ * indirect calls through retpolines for both.
+ */
+static noinline const struct mob_bind_core *
+mob_lookup_hoa(struct mob_net *mn, const struct mob_addr *a)
+{
+	struct mob_binding *b = rhashtable_lookup(&mn->by_hoa, a,
+						  mob_hoa_params);
+
+	return b ? &b->c : NULL;
+}
+
+static noinline const struct mob_bind_core *
+mob_lookup_moa(struct mob_net *mn, const struct mob_addr *a)
+{
+	struct mob_binding *b = rhashtable_lookup(&mn->by_moa, a,
+						  mob_moa_params);
+
+	return b ? &b->c : NULL;
+}
+
+#include "xlat_core.c"
 
 static unsigned int mob_drop(struct mob_net *mn, u8 reason)
 {
@@ -23,8 +58,8 @@ static unsigned int mob_drop(struct mob_net *mn, u8 reason)
 	return NF_DROP;
 }
 
-static void account(struct mob_net *mn, const struct mob_decision *d,
-		    enum mob_hook hook, unsigned int len)
+static void account_packet(struct mob_net *mn, const struct mob_decision *d,
+			   enum mob_hook hook, unsigned int len)
 {
 	enum mob_dir dir = hook == MOB_HOOK_IN ? MOB_DIR_IN : MOB_DIR_OUT;
 	unsigned long now = jiffies;
@@ -77,7 +112,7 @@ static unsigned int apply(struct mob_net *mn, struct sk_buff *skb,
 	if (d->set[MOB_F_DST] && hook != MOB_HOOK_OUT_SRC)
 		skb_dst_drop(skb);
 
-	account(mn, d, hook, skb->len);
+	account_packet(mn, d, hook, skb->len);
 	return NF_ACCEPT;
 }
 
@@ -86,8 +121,9 @@ static unsigned int apply(struct mob_net *mn, struct sk_buff *skb,
  * Returns false for a packet to leave alone, with *verdict set if it is
  * to be dropped instead.
  */
-static bool parse(struct mob_net *mn, struct sk_buff *skb, u8 family,
-		  struct mob_pkt *p, bool quick, unsigned int *verdict)
+static __always_inline bool parse(struct mob_net *mn, struct sk_buff *skb,
+				  u8 family, struct mob_pkt *p, bool quick,
+				  unsigned int *verdict)
 {
 	enum mob_parse_result r;
 	int tries = 0;
@@ -110,9 +146,11 @@ static bool parse(struct mob_net *mn, struct sk_buff *skb, u8 family,
 	}
 }
 
-static unsigned int mob_xlat(struct mob_net *mn, struct sk_buff *skb,
-			     const struct nf_hook_state *state,
-			     enum mob_hook hook)
+/* Inlined into each hook, so that everything below is specialised for it. */
+static __always_inline unsigned int mob_xlat(struct mob_net *mn,
+					     struct sk_buff *skb,
+					     const struct nf_hook_state *state,
+					     enum mob_hook hook)
 {
 	u8 family = state->pf == NFPROTO_IPV4 ? AF_INET : AF_INET6;
 	struct mob_decision d;

@@ -267,8 +267,8 @@ static u32 write_extent(const struct mob_pkt *p)
  * Parses the headers of the packet at @buf: @avail bytes are readable, the
  * packet has @len.  Call again with more bytes linear when it says NEED.
  */
-enum mob_parse_result mob_pkt_parse(struct mob_pkt *p, const u8 *buf,
-				    u32 avail, u32 len, u8 family)
+MOB_CORE enum mob_parse_result mob_pkt_parse(struct mob_pkt *p, const u8 *buf,
+					     u32 avail, u32 len, u8 family)
 {
 	bool first = true, unsupported = false;
 	enum mob_parse_result r;
@@ -352,14 +352,20 @@ enum mob_parse_result mob_pkt_parse(struct mob_pkt *p, const u8 *buf,
 }
 
 /*
+ * The IP header alone, when that is enough to decide (it sets
+ * MOB_PKT_QUICK), else the full parse.  Most packets through a hypervisor
+ * concern no binding, and they are spared the rest.  Before rewriting
+ * after a quick parse, parse fully and call mob_decide_recheck().
+ *
  * The L4 header matters to the decision only for ICMP (an error quotes
  * addresses, neighbour discovery is reported), and IPv6 extension headers
  * hide which L4 protocol follows; AH forbids any rewrite.  Those packets,
  * IPv4 options and anything odd get the full parse at once, which also
  * judges whether the IP header is usable at all.
  */
-enum mob_parse_result mob_pkt_parse_quick(struct mob_pkt *p, const u8 *buf,
-					  u32 avail, u32 len, u8 family)
+MOB_CORE_HOT enum mob_parse_result
+mob_pkt_parse_quick(struct mob_pkt *p, const u8 *buf, u32 avail, u32 len,
+		    u8 family)
 {
 	u32 plen;
 
@@ -412,24 +418,6 @@ full:
 	return mob_pkt_parse(p, buf, avail, len, family);
 }
 
-/* Addresses a translation may apply to: unicast, global scope. */
-bool mob_addr_usable(const struct mob_addr *a)
-{
-	if (a->family == AF_INET) {
-		const u8 *b = (const u8 *)&a->ip;
-
-		return !(b[0] == 0 || b[0] == 127 || b[0] >= 224 ||
-			 (b[0] == 169 && b[1] == 254));
-	}
-	if (a->ip6.s6_addr[0] == 0xff)
-		return false;
-	if (a->ip6.s6_addr[0] == 0xfe && (a->ip6.s6_addr[1] & 0xc0) == 0x80)
-		return false;
-	/* :: and ::1 */
-	return memcmp(a->ip6.s6_addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15) ||
-	       a->ip6.s6_addr[15] > 1;
-}
-
 static void account(struct mob_decision *d, const struct mob_bind_core *b)
 {
 	if (d->n_acct < 2)
@@ -437,17 +425,15 @@ static void account(struct mob_decision *d, const struct mob_bind_core *b)
 }
 
 /* Inner addresses of an ICMP error: each looked up on its own. */
-static bool map_inner(struct mob_net *mn, const u8 *buf,
-		      const struct mob_pkt *p, struct mob_decision *d,
-		      bool to_hoa)
+static bool map_inner_err(struct mob_net *mn, const u8 *buf,
+			  const struct mob_pkt *p, struct mob_decision *d,
+			  bool to_hoa)
 {
 	const struct mob_bind_core *b;
 	struct mob_addr a;
 	bool any = false;
 	int i;
 
-	if (!(p->flags & MOB_PKT_ICMP_ERR))
-		return false;
 	for (i = 0; i < 2; i++) {
 		u16 off = i ? p->in_daddr_off : p->in_saddr_off;
 
@@ -461,15 +447,23 @@ static bool map_inner(struct mob_net *mn, const u8 *buf,
 	return any;
 }
 
+/* The test of the common case inline, the rest only for ICMP errors. */
+static MOB_INLINE bool map_inner(struct mob_net *mn, const u8 *buf,
+				 const struct mob_pkt *p,
+				 struct mob_decision *d, bool to_hoa)
+{
+	return p->flags & MOB_PKT_ICMP_ERR &&
+	       map_inner_err(mn, buf, p, d, to_hoa);
+}
+
 /* A home address left untranslated inside a quoted packet. */
-static bool inner_leaks(struct mob_net *mn, const u8 *buf,
-			const struct mob_pkt *p, const struct mob_decision *d)
+static bool inner_leaks_err(struct mob_net *mn, const u8 *buf,
+			    const struct mob_pkt *p,
+			    const struct mob_decision *d)
 {
 	struct mob_addr a;
 	int i;
 
-	if (!(p->flags & MOB_PKT_ICMP_ERR))
-		return false;
 	for (i = 0; i < 2; i++) {
 		if (d->set[MOB_F_IN_SRC + i])
 			continue;
@@ -481,14 +475,25 @@ static bool inner_leaks(struct mob_net *mn, const u8 *buf,
 	return false;
 }
 
-static void drop(struct mob_decision *d, u8 reason)
+static MOB_INLINE bool inner_leaks(struct mob_net *mn, const u8 *buf,
+				   const struct mob_pkt *p,
+				   const struct mob_decision *d)
+{
+	return p->flags & MOB_PKT_ICMP_ERR && inner_leaks_err(mn, buf, p, d);
+}
+
+static MOB_INLINE void drop(struct mob_decision *d, u8 reason)
 {
 	d->verdict = MOB_DROP;
 	d->reason = reason;
 }
 
-/* A rewrite we cannot do correctly is a drop, never a half translation. */
-void mob_decide_recheck(struct mob_decision *d, const struct mob_pkt *p)
+/*
+ * A rewrite we cannot do correctly is a drop, never a half translation.
+ * Also what the glue calls after the full parse that follows a quick one.
+ */
+MOB_CORE_HOT void mob_decide_recheck(struct mob_decision *d,
+				     const struct mob_pkt *p)
 {
 	if (d->verdict != MOB_REWRITE)
 		return;
@@ -498,7 +503,8 @@ void mob_decide_recheck(struct mob_decision *d, const struct mob_pkt *p)
 		drop(d, MOB_DROP_UNSUPPORTED);
 }
 
-static void finish(struct mob_decision *d, const struct mob_pkt *p)
+static MOB_INLINE void finish(struct mob_decision *d,
+			      const struct mob_pkt *p)
 {
 	int i;
 
@@ -631,9 +637,10 @@ static void decide_out_src(struct mob_net *mn, const u8 *buf,
 	finish(d, p);
 }
 
-void mob_decide(struct mob_net *mn, enum mob_hook hook, const u8 *buf,
-		const struct mob_pkt *p, const struct mob_meta *meta,
-		struct mob_decision *d)
+MOB_CORE_HOT void mob_decide(struct mob_net *mn, enum mob_hook hook,
+			     const u8 *buf, const struct mob_pkt *p,
+			     const struct mob_meta *meta,
+			     struct mob_decision *d)
 {
 	memset(d, 0, sizeof(*d));
 	switch (hook) {
@@ -808,8 +815,8 @@ static void rewrite_outer(u8 *buf, const struct mob_pkt *p,
  * Applies @d to the packet.  @csum_partial: the L4 checksum is offloaded
  * (CHECKSUM_PARTIAL) and holds only the pseudo-header sum.
  */
-void mob_rewrite(u8 *buf, const struct mob_pkt *p,
-		 const struct mob_decision *d, bool csum_partial)
+MOB_CORE void mob_rewrite(u8 *buf, const struct mob_pkt *p,
+			  const struct mob_decision *d, bool csum_partial)
 {
 	static const u8 order[MOB_F_NR] = {
 		MOB_F_IN_SRC, MOB_F_IN_DST, MOB_F_SRC, MOB_F_DST

@@ -32,6 +32,13 @@ typedef uint32_t __be32;
 #endif
 #endif
 
+/* Forced inline in the kernel's packet path (see MOB_CORE_HOT below). */
+#ifdef __KERNEL__
+#define MOB_INLINE	__always_inline
+#else
+#define MOB_INLINE	inline
+#endif
+
 /* An address the way the tables key it: family, then the bytes, zero padded. */
 struct mob_addr {
 	u8 family;		/* AF_INET or AF_INET6 */
@@ -127,17 +134,6 @@ enum mob_parse_result {
 	MOB_PARSE_BAD_L3,	/* not a usable IP header: leave the packet alone */
 };
 
-enum mob_parse_result mob_pkt_parse(struct mob_pkt *p, const u8 *buf,
-				    u32 avail, u32 len, u8 family);
-
-/*
- * The IP header alone, when that is enough to decide (it sets
- * MOB_PKT_QUICK), else the full parse.  Most packets through a hypervisor
- * concern no binding, and they are spared the rest.  Before rewriting
- * after a quick parse, parse fully and call mob_decide_recheck().
- */
-enum mob_parse_result mob_pkt_parse_quick(struct mob_pkt *p, const u8 *buf,
-					  u32 avail, u32 len, u8 family);
 
 enum mob_verdict {
 	MOB_PASS,
@@ -173,31 +169,65 @@ struct mob_decision {
 struct mob_net;
 
 /*
- * Provided by the table (kmod/table.c in the kernel, a mock in the host
- * tests).  Called under rcu_read_lock(); results stay valid until it ends.
+ * Provided by the table: inline in kmod/mob.h for the kernel, a mock in
+ * the host tests.  Called under rcu_read_lock(); results stay valid until
+ * it ends.
  */
+#ifndef __KERNEL__
 const struct mob_bind_core *mob_lookup_hoa(struct mob_net *mn,
 					   const struct mob_addr *a);
 const struct mob_bind_core *mob_lookup_moa(struct mob_net *mn,
 					   const struct mob_addr *a);
 bool mob_in_home(struct mob_net *mn, const struct mob_addr *a);
+#endif
 /* Only asked on the rare path of an address with no binding. */
 bool mob_addr_is_local(struct mob_net *mn, const struct mob_addr *a);
 
-bool mob_addr_usable(const struct mob_addr *a);
-
+/*
+ * The core's entry points.  The module compiles xlat_core.c into xlat.c
+ * (#include), so that each hook gets the packet path inlined, specialised
+ * for its hook; a call costs most where it is paid per packet.  The host
+ * builds link xlat_core.c as an object of its own.
+ */
+#ifdef __KERNEL__
+#define MOB_CORE	static
+#define MOB_CORE_HOT	static __always_inline
+#else
+#define MOB_CORE
+#define MOB_CORE_HOT
+enum mob_parse_result mob_pkt_parse(struct mob_pkt *p, const u8 *buf,
+				    u32 avail, u32 len, u8 family);
+enum mob_parse_result mob_pkt_parse_quick(struct mob_pkt *p, const u8 *buf,
+					  u32 avail, u32 len, u8 family);
 void mob_decide(struct mob_net *mn, enum mob_hook hook, const u8 *buf,
 		const struct mob_pkt *p, const struct mob_meta *meta,
 		struct mob_decision *d);
-
-/* After the full parse: what a quick parse could not see may forbid it. */
 void mob_decide_recheck(struct mob_decision *d, const struct mob_pkt *p);
-
 void mob_rewrite(u8 *buf, const struct mob_pkt *p,
 		 const struct mob_decision *d, bool csum_partial);
+#endif
+
+
+/* Addresses a translation may apply to: unicast, global scope. */
+static MOB_INLINE bool mob_addr_usable(const struct mob_addr *a)
+{
+	if (a->family == AF_INET) {
+		const u8 *b = (const u8 *)&a->ip;
+
+		return !(b[0] == 0 || b[0] == 127 || b[0] >= 224 ||
+			 (b[0] == 169 && b[1] == 254));
+	}
+	if (a->ip6.s6_addr[0] == 0xff)
+		return false;
+	if (a->ip6.s6_addr[0] == 0xfe && (a->ip6.s6_addr[1] & 0xc0) == 0x80)
+		return false;
+	/* :: and ::1 */
+	return memcmp(a->ip6.s6_addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15) ||
+	       a->ip6.s6_addr[15] > 1;
+}
 
 /* Copies the address at buf + off into a zero-padded key. */
-static inline void mob_addr_load(struct mob_addr *a, u8 family,
+static MOB_INLINE void mob_addr_load(struct mob_addr *a, u8 family,
 				 const u8 *buf, u16 off)
 {
 	memset(a, 0, sizeof(*a));
@@ -209,7 +239,7 @@ static inline void mob_addr_load(struct mob_addr *a, u8 family,
 }
 
 /* Equality of two keys, on the words the family uses. */
-static inline bool mob_addr_eq(const struct mob_addr *a,
+static MOB_INLINE bool mob_addr_eq(const struct mob_addr *a,
 			       const struct mob_addr *b)
 {
 	if (a->family != b->family)
