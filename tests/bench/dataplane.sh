@@ -246,8 +246,17 @@ for n in $SIZES6; do
 	defvar "mob6-$n" "hv-mob6-$n" 6 mob "$n" $HOA6 $MOA6 "module, $n bindings"
 	[ "$NFT" = 1 ] && defvar "nft6-$n" "hv-nft6-$n" 6 nft "$n" $HOA6 $MOA6 "nftables map, $n elements"
 done
+# What netfilter itself costs with the module's layout: three empty
+# chains at its hook points (prerouting before conntrack and at dstnat,
+# postrouting at srcnat); and nftables doing the module's three rewrites
+# there with maps, not only the source one.
+if [ "$NFT" = 1 ]; then
+	defvar hooks4 hv-hooks4 4 hooks 0 $HOA4 $HOA4 "3 empty nft chains at the module's hooks"
+	defvar nftfull4-1 hv-nftfull4-1 4 nftfull 1 $HOA4 $MOA4 "nftables, the module's 3 rewrites, maps"
+fi
 P1=(plain4 plain6 nomatch4 mob4-1 mob6-1)
 P2=(gen4 plain4 nomatch4)
+if [ "$NFT" = 1 ]; then P2+=(hooks4 nftfull4-1); fi
 for n in $SIZES; do P2+=("mob4-$n"); done
 if [ "$NFT" = 1 ]; then for n in $SIZES; do P2+=("nft4-$n"); done; fi
 P2+=(gen6 plain6)
@@ -466,6 +475,37 @@ nft_setup_ns() { # NS FAM
 	fi
 }
 
+# hooks4 and nftfull4-1 (see the variants).  The maps hold the VM's own
+# binding both ways and one remote HoA, like hv-mob4-1's table.
+nft_layout_setup() {
+	ip netns exec hv-hooks4 nft -f - <<-'EOF' || return 1
+		table ip mobhooks {
+			chain pre_in { type filter hook prerouting priority -201; policy accept; }
+			chain pre_out { type filter hook prerouting priority -100; policy accept; }
+			chain post { type filter hook postrouting priority 100; policy accept; }
+		}
+	EOF
+	ip netns exec hv-nftfull4-1 nft -f - <<-EOF
+		table ip mobfull {
+			map in { type ipv4_addr : ipv4_addr; elements = { $MOA4 : $HOA4 } }
+			map out { type ipv4_addr : ipv4_addr; elements = { 10.96.0.2 : 172.16.0.2 } }
+			map m { type ipv4_addr : ipv4_addr; elements = { $HOA4 : $MOA4 } }
+			chain pre_in {
+				type filter hook prerouting priority -201; policy accept;
+				ip daddr set ip daddr map @in
+			}
+			chain pre_out {
+				type filter hook prerouting priority -100; policy accept;
+				ip daddr set ip daddr map @out
+			}
+			chain post {
+				type filter hook postrouting priority 100; policy accept;
+				ip saddr set ip saddr map @m
+			}
+		}
+	EOF
+}
+
 # /proc/meminfo and the mob_binding cache, as one JSON object.
 mem_snap() {
 	local k v
@@ -586,6 +626,7 @@ done
 if [ "$NFT" = 1 ]; then
 	for n in $SIZES; do load_table nft 4 "$n"; done
 	for n in $SIZES6; do load_table nft 6 "$n"; done
+	nft_layout_setup || die "hv-hooks4/hv-nftfull4-1: nft tables failed"
 fi
 # Every table must hold what was loaded.
 for n in $SIZES; do

@@ -7,10 +7,10 @@
 #   tests/bench/run-dataplane.sh KVER
 #
 # build/bench/dataplane-KVER.json (and the raw files in
-# build/bench/dataplane-KVER/).  The BENCH_* settings that dataplane.sh
-# documents are passed on to the guest; BENCH_TIMEOUT (seconds, default
-# 2400) bounds the whole boot.  The guest gets MOB_LAB_MEM MB of RAM,
-# 4096 unless set: the full run holds 2.1 million bindings and as many
+# build/bench/dataplane-KVER/), or under BENCH_OUT if set.  The BENCH_*
+# settings that dataplane.sh documents are passed on to the guest;
+# BENCH_TIMEOUT (seconds, default 2400) bounds the whole boot.  The guest
+# gets MOB_LAB_MEM MB of RAM, 4096 unless set: the full run holds 2.1 million bindings and as many
 # map elements, and nft needs about 1 GB of its own to load 1M elements
 # in one transaction.
 #
@@ -25,7 +25,7 @@ fi
 kver=$1
 worktree=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 out=$worktree/build/lab/$kver/out
-keep=$worktree/build/bench
+keep=${BENCH_OUT:-$worktree/build/bench}
 
 for f in "build/$kver/kmod/mob.ko" build/agent/mobctl; do
 	if [ ! -e "$worktree/$f" ]; then
@@ -54,7 +54,7 @@ if [ -s "$out/bench-dataplane.json" ]; then
 	cp "$out/bench-dataplane.json" "$keep/dataplane-$kver.json"
 	rm -rf "$keep/dataplane-$kver"
 	cp -r "$out/bench-dataplane" "$keep/dataplane-$kver"
-	echo "run-dataplane: results in build/bench/dataplane-$kver.json"
+	echo "run-dataplane: results in $keep/dataplane-$kver.json"
 else
 	echo "run-dataplane: the guest wrote no results (console: build/lab/$kver/console.log)" >&2
 	[ "$rc" -ne 0 ] || rc=1
