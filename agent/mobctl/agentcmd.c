@@ -190,11 +190,41 @@ static int pool_show(int argc, char **argv)
 	return MOBCTL_OK;
 }
 
+/* Unix time T of key KEY in O as local time; "" if absent. */
+static const char *time_of(struct json_object *o, const char *key,
+			   char *buf, size_t len)
+{
+	time_t t = (time_t)int_of(o, key, 0);
+
+	buf[0] = '\0';
+	if (t)
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%S", localtime(&t));
+	return buf;
+}
+
+/* Bindings kept after their owner's lease went (mobd.conf(5)). */
+static void site_orphans(struct json_object *site)
+{
+	struct json_object *arr, *e;
+	char since[32], until[32];
+	size_t i;
+
+	if (!json_object_object_get_ex(site, "orphans", &arr))
+		return;
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		e = json_object_array_get_idx(arr, i);
+		fprintf(mobctl_out,
+			"    orphaned %s moa %s since %s until %s\n",
+			str_of(e, "hoa"), str_of(e, "moa"),
+			time_of(e, "since", since, sizeof(since)),
+			time_of(e, "until", until, sizeof(until)));
+	}
+}
+
 static int site_show(int argc, char **argv)
 {
 	struct json_object *o, *arr, *e, *pools;
 	char when[32];
-	time_t t;
 	size_t i, j;
 
 	if (argc) {
@@ -217,17 +247,23 @@ static int site_show(int argc, char **argv)
 			" vms %" PRId64, str_of(o, "directory"),
 			int_of(o, "synced", 0) ? "" : " (not synced)",
 			int_of(o, "revision", 0), int_of(o, "vms", 0));
+	if (int_of(o, "orphaned", 0))
+		fprintf(mobctl_out, " orphaned %" PRId64,
+			int_of(o, "orphaned", 0));
 	fprintf(mobctl_out, " libvirt %s\n", str_of(o, "libvirt"));
 	if (json_object_object_get_ex(o, "sites", &arr)) {
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			e = json_object_array_get_idx(arr, i);
-			t = (time_t)int_of(e, "since", 0);
-			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S",
-				 localtime(&t));
-			fprintf(mobctl_out, "  %s%s vms %" PRId64 " since %s",
+			fprintf(mobctl_out, "  %s%s%s vms %" PRId64,
 				str_of(e, "name"),
 				int_of(e, "self", 0) ? " (self)" : "",
-				int_of(e, "vms", 0), when);
+				!int_of(e, "self", 0) && !int_of(e, "up", 1) ?
+				" (lease lapsed)" : "", int_of(e, "vms", 0));
+			if (int_of(e, "orphaned", 0))
+				fprintf(mobctl_out, " orphaned %" PRId64,
+					int_of(e, "orphaned", 0));
+			put(" since ", time_of(e, "since", when, sizeof(when)),
+			    "");
 			put(" version ", str_of(e, "version"), "");
 			if (json_object_object_get_ex(e, "pools", &pools))
 				for (j = 0; j < json_object_array_length(pools);
@@ -236,6 +272,7 @@ static int site_show(int argc, char **argv)
 						    json_object_array_get_idx(
 							    pools, j)), "");
 			fputc('\n', mobctl_out);
+			site_orphans(e);
 		}
 	}
 	json_object_put(o);

@@ -84,18 +84,43 @@ struct vm {
 	char why[160];
 };
 
-/* A VM key of the directory, as last read. */
+/*
+ * A VM key of the directory, as last read.  An orphan is a key that went
+ * with its owner's lease (the owner's hv key deleted in the same
+ * revision): the owner may be dead, or alive and cut off from etcd with
+ * its VMs still running, so the remote binding stays until the owner
+ * shows what it runs (see dent_orphan()).
+ */
 struct dent {
 	struct dent *next;
 	struct mobd_dir_vm v;
 	int64_t mod_rev;
 	unsigned int mark;	/* full-read generation that saw it */
+	bool orphan;		/* the key is gone, its binding kept */
+	uint64_t orphan_until;	/* ms: removed then unless claimed */
+	time_t orphan_since;
 };
 
 struct site {
 	struct site *next;
 	struct mobd_dir_hv h;
 	int64_t mod_rev;
+	int64_t create_rev;	/* changes when the key comes back */
+};
+
+/*
+ * A MoA given up here that the others may still send to: our key for its
+ * HoA still names it (our delete not seen yet), or it may have gone with
+ * our lease, and then the others keep the binding as an orphan until
+ * 2 x lease-ttl after our hv key is back.  It goes to the pool (and its
+ * moa-hold) when neither can be.
+ */
+struct limbo {
+	struct limbo *next;
+	int family;
+	union mob_ip hoa, moa;
+	bool lapsed;		/* wait for our hv key to be written */
+	uint64_t until;		/* ms; then 2 x lease-ttl after that */
 };
 
 struct mobd_agent {
@@ -105,7 +130,9 @@ struct mobd_agent {
 	struct vm *vms;
 	struct dent *dir[DIR_BUCKETS];
 	size_t n_dir;
+	size_t n_orphans;
 	struct site *sites;
+	struct limbo *limbo;
 	time_t started;
 	int tick;
 	uint64_t next_reconcile;
@@ -125,6 +152,9 @@ struct mobd_agent {
 	int64_t lease;
 	bool lease_busy;
 	uint64_t lease_next;	/* next keepalive or grant, ms */
+	uint64_t lease_sent;	/* when the last grant/keepalive left, ms */
+	uint64_t lease_sure;	/* ms; until then the lease cannot lapse */
+	bool site_ok;		/* our hv key is written under the lease */
 	int64_t rev;		/* newest revision applied */
 	bool dir_synced;	/* a full read since start or compaction */
 	bool range_busy;
@@ -203,6 +233,10 @@ static struct dent *dir_store(struct mobd_agent *a,
 		a->dir[b] = d;
 		a->n_dir++;
 	}
+	if (d->orphan) {
+		d->orphan = false;
+		a->n_orphans--;
+	}
 	d->v = *v;
 	d->mod_rev = mod_rev;
 	return d;
@@ -216,6 +250,7 @@ static void dir_remove(struct mobd_agent *a, int family,
 	for (; (d = *pp); pp = &d->next) {
 		if (d->v.family == family && ip_eq(family, &d->v.hoa, hoa)) {
 			*pp = d->next;
+			a->n_orphans -= d->orphan;
 			free(d);
 			a->n_dir--;
 			return;
@@ -223,10 +258,19 @@ static void dir_remove(struct mobd_agent *a, int family,
 	}
 }
 
-/* Other hypervisors' entry: the HoA runs there. */
+/* Other hypervisors' entry: the HoA runs there (its binding is remote). */
 static bool dent_elsewhere(const struct mobd_agent *a, const struct dent *d)
 {
 	return d && strcmp(d->v.hv, a->c->hypervisor);
+}
+
+/*
+ * Held by a live hypervisor: taking it needs evidence of a move.  An
+ * orphan's key is absent: it is claimed like a free one.
+ */
+static bool dent_held(const struct mobd_agent *a, const struct dent *d)
+{
+	return dent_elsewhere(a, d) && !d->orphan;
 }
 
 /* Local VMs. */
@@ -424,12 +468,103 @@ static void vm_uninstall(struct mobd_agent *a, struct vm *vm, bool hoa_gone)
 	proxy_everywhere(a, vm->family, &vm->hoa, !hoa_gone);
 }
 
+/*
+ * Could our lease have lapsed, or our hv key be missing?  etcd refreshed
+ * the lease after we sent the request, so it lives at least until
+ * lease_sure.
+ */
+static bool lease_unsure(const struct mobd_agent *a)
+{
+	return dir_mode(a) && (!a->lease || !a->site_ok ||
+			       mobd_now_ms() >= a->lease_sure);
+}
+
+/* Does our key for HOA, as we last saw it, still name MOA? */
+static bool key_names(struct mobd_agent *a, int family,
+		      const union mob_ip *hoa, const union mob_ip *moa)
+{
+	struct dent *d = dir_find(a, family, hoa);
+
+	return d && !dent_elsewhere(a, d) && ip_eq(family, &d->v.moa, moa);
+}
+
+/* Keep VM's MoA from the pool while the others may send to it. */
+static bool limbo_add(struct mobd_agent *a, const struct vm *vm)
+{
+	bool unsure = lease_unsure(a);
+	char l[200], m[INET6_ADDRSTRLEN];
+	struct limbo *p;
+
+	if (!unsure && !key_names(a, vm->family, &vm->hoa, &vm->moa))
+		return false;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return false;
+	p->family = vm->family;
+	p->hoa = vm->hoa;
+	p->moa = vm->moa;
+	p->lapsed = unsure;
+	p->next = a->limbo;
+	a->limbo = p;
+	if (unsure)
+		log_info("vm %s: moa %s kept from reuse until this hypervisor "
+			 "is back in the directory (the others may keep its "
+			 "binding)", vm_label(vm, l, sizeof(l)),
+			 ntop(vm->family, &vm->moa, m));
+	return true;
+}
+
 static void vm_release_moa(struct mobd_agent *a, struct vm *vm)
 {
 	if (!vm->has_moa)
 		return;
-	mobd_pool_release(a->pool, vm->family, &vm->moa, mobd_now_ms());
 	vm->has_moa = false;
+	if (dir_mode(a) && limbo_add(a, vm))
+		return;
+	mobd_pool_release(a->pool, vm->family, &vm->moa, mobd_now_ms());
+}
+
+/* Our lease is gone (or may be): the others keep our keys as orphans. */
+static void limbo_lapsed(struct mobd_agent *a)
+{
+	struct limbo *p;
+
+	for (p = a->limbo; p; p = p->next)
+		p->lapsed = true;
+}
+
+/*
+ * Our hv key is written (BACK; the others start their 2 x lease-ttl for
+ * what we do not claim again), or the lease was alive all along.
+ */
+static void limbo_confirm(struct mobd_agent *a, bool back)
+{
+	uint64_t until = mobd_now_ms() + 2000ull * a->c->lease_ttl;
+	struct limbo *p;
+
+	for (p = a->limbo; p; p = p->next) {
+		if (p->lapsed && back)
+			p->until = until;
+		p->lapsed = false;
+	}
+}
+
+/* MoAs nobody can send to any more go to the pool (and its moa-hold). */
+static void limbo_tick(struct mobd_agent *a, uint64_t now)
+{
+	struct limbo **pp = &a->limbo, *p;
+	bool unsure = lease_unsure(a);
+
+	while ((p = *pp)) {
+		if (unsure || p->lapsed || now < p->until ||
+		    key_names(a, p->family, &p->hoa, &p->moa)) {
+			pp = &p->next;
+			continue;
+		}
+		mobd_pool_release(a->pool, p->family, &p->moa, now);
+		*pp = p->next;
+		free(p);
+	}
 }
 
 /*
@@ -535,7 +670,8 @@ static void dir_learn_kv(struct mobd_agent *a, int family,
 	struct dent *d = dir_find(a, family, hoa);
 
 	if (!cur) {
-		if (d && d->mod_rev <= rev)
+		/* An orphan's key is known to be absent; it stays. */
+		if (d && !d->orphan && d->mod_rev <= rev)
 			dir_remove(a, family, hoa);
 		return;
 	}
@@ -624,7 +760,7 @@ static void claim_done(void *arg, int err, bool succeeded, int64_t rev,
 	}
 	vm->fails = 0;
 	d = dir_find(a, vm->family, &vm->hoa);
-	if (dent_elsewhere(a, d)) {
+	if (dent_held(a, d)) {
 		/* The previous owner rewrote its key (a new lease, say) after
 		 * we saw it: with evidence of the move, ask again, a few
 		 * times.  Otherwise another hypervisor won the race. */
@@ -683,7 +819,7 @@ static void claim(struct mobd_agent *a, struct vm *vm)
 		if (!vm->name[0])
 			snprintf(vm->name, sizeof(vm->name), "%s", d->v.vm);
 	}
-	if (dent_elsewhere(a, d)) {
+	if (dent_held(a, d)) {
 		if (!vm->moved) {
 			snprintf(why, sizeof(why),
 				 "%s holds it and nothing shows the VM moved "
@@ -702,7 +838,7 @@ static void claim(struct mobd_agent *a, struct vm *vm)
 	}
 	if (!vm->has_moa)
 		return;		/* vm_arrive() gives it one, then claims */
-	expect = d ? d->mod_rev : 0;
+	expect = d && !d->orphan ? d->mod_rev : 0;
 	if (d && !dent_elsewhere(a, d) && vm->state == VM_OWNED &&
 	    d->mod_rev == vm->claim_rev &&
 	    ip_eq(vm->family, &d->v.moa, &vm->moa) &&
@@ -724,9 +860,13 @@ static void claim(struct mobd_agent *a, struct vm *vm)
 		claim_retry_later(a, vm);
 		return;
 	}
-	log_debug("vm %s: claiming (expecting rev %" PRId64 ")%s",
-		  vm_label(vm, l, sizeof(l)), expect,
-		  dent_elsewhere(a, d) ? ", it moved here" : "");
+	if (d && d->orphan)
+		log_info("vm %s: claiming it; its key went with the lease of "
+			 "%s", vm_label(vm, l, sizeof(l)), d->v.hv);
+	else
+		log_debug("vm %s: claiming (expecting rev %" PRId64 ")%s",
+			  vm_label(vm, l, sizeof(l)), expect,
+			  dent_elsewhere(a, d) ? ", it moved here" : "");
 	err = mobd_etcd_cas_put(a->etcd, key, val, strlen(val), a->lease,
 				expect, claim_done, r);
 	free(val);
@@ -870,7 +1010,7 @@ static struct vm *vm_arrive(struct mobd_agent *a, const struct arrival *in)
 	    vm->state == VM_CLAIMING) {
 		struct dent *d = dir_find(a, vm->family, &vm->hoa);
 
-		if (dent_elsewhere(a, d)) {
+		if (dent_held(a, d)) {
 			claim(a, vm);	/* refuses, with the reason */
 			return vm;
 		}
@@ -900,11 +1040,15 @@ static void dir_apply_put(struct mobd_agent *a, const struct mobd_dir_vm *v,
 {
 	struct dent *old = dir_find(a, v->family, &v->hoa);
 	struct vm *vm = vm_find(a, v->family, &v->hoa);
-	bool known = old != NULL;
+	bool known = old != NULL, same = false;
+	char h[INET6_ADDRSTRLEN];
 	struct dent *d;
 
 	if (old && old->mod_rev >= mod_rev && old->mod_rev)
 		return;		/* already applied (our own CAS reply) */
+	/* An orphan claimed again with its MoA: the kernel has it already. */
+	if (old && old->orphan)
+		same = ip_eq(v->family, &old->v.moa, &v->moa);
 	d = dir_store(a, v, mod_rev);
 	if (!d)
 		return;
@@ -914,37 +1058,39 @@ static void dir_apply_put(struct mobd_agent *a, const struct mobd_dir_vm *v,
 			vm->claim_rev = mod_rev;
 		return;
 	}
-	if (vm) {
-		if (vm->claim_busy)
-			return;	/* claim_done() compares revisions */
-		if (vm->state == VM_CONFLICT) {
-			dp_set_remote(a, v);
-			return;
-		}
+	if (vm && vm->claim_busy)
+		return;		/* claim_done() compares revisions */
+	if (vm && vm->state != VM_CONFLICT) {
 		vm_gone_elsewhere(a, vm, d);
 		return;
 	}
+	if (same) {
+		log_debug("directory: %s claimed again by %s; binding "
+			  "unchanged", ntop(v->family, &v->hoa, h), v->hv);
+		return;
+	}
 	dp_set_remote(a, v);
-	if (!known)
+	if (!known && !vm)
 		proxy_everywhere(a, v->family, &v->hoa, true);
 }
 
-/* The key of HOA was deleted at revision REV. */
-static void dir_apply_delete(struct mobd_agent *a, int family,
-			     const union mob_ip *hoa, int64_t rev)
+/*
+ * HOA's key is gone for good (deleted, or an orphan nobody claimed): the
+ * binding goes, unless a VM here now gets its turn.  WHY ends "HoA ...".
+ */
+static void dir_forget(struct mobd_agent *a, int family,
+		       const union mob_ip *hoa_in, const char *why)
 {
-	struct dent *d = dir_find(a, family, hoa);
-	struct vm *vm = vm_find(a, family, hoa);
+	union mob_ip hoa = *hoa_in;	/* HOA_IN may be the entry's */
+	struct vm *vm = vm_find(a, family, &hoa);
 	char ip[INET6_ADDRSTRLEN];
 
-	if (d && d->mod_rev > rev)
-		return;		/* older news than what we have */
-	dir_remove(a, family, hoa);
+	dir_remove(a, family, &hoa);
 	if (vm) {
 		if (vm->state == VM_CONFLICT && !vm->want_moa) {
 			/* Its holder let go: the CAS decides who serves it. */
 			log_info("directory: %s was released; trying again",
-				 ntop(family, hoa, ip));
+				 ntop(family, &hoa, ip));
 			vm->state = VM_CLAIMING;
 			vm->why[0] = 0;
 			vm_activate(a, vm, NULL, true);
@@ -953,17 +1099,109 @@ static void dir_apply_delete(struct mobd_agent *a, int family,
 		if (vm->state == VM_OWNED) {
 			/* Our lease lapsed or someone deleted the key. */
 			log_notice("directory: the key of %s vanished; "
-				   "claiming it again", ntop(family, hoa, ip));
+				   "claiming it again", ntop(family, &hoa, ip));
 			vm->state = VM_CLAIMING;
 			vm->claim_rev = 0;
 			claim(a, vm);
 		}
 		return;
 	}
-	log_info("directory: %s is gone; removing its binding",
-		 ntop(family, hoa, ip));
-	a->dp.del(a->dp.ctx, family, hoa);
-	proxy_everywhere(a, family, hoa, false);
+	log_info("directory: %s %s; removing its binding",
+		 ntop(family, &hoa, ip), why);
+	a->dp.del(a->dp.ctx, family, &hoa);
+	proxy_everywhere(a, family, &hoa, false);
+}
+
+/* D's owner is back (its hv key is there): it has 2 x lease-ttl to claim. */
+static bool orphan_owner_back(struct mobd_agent *a, struct dent *d,
+			      uint64_t now)
+{
+	uint64_t until = now + 2000ull * a->c->lease_ttl;
+
+	if (until >= d->orphan_until)
+		return false;
+	d->orphan_until = until;
+	return true;
+}
+
+/*
+ * Keep D's binding: its key went with its owner's lease, which says
+ * nothing about the VM (the owner may be starved or cut off from etcd,
+ * its kernel still translating).  It stays an orphan until someone puts
+ * the key again (dir_apply_put()), until 2 x lease-ttl after the owner is
+ * back without claiming it, or for orphan-hold at most (orphans_tick()).
+ */
+static void dent_orphan(struct mobd_agent *a, struct dent *d)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	d->orphan = true;
+	d->orphan_since = time(NULL);
+	d->orphan_until = mobd_now_ms() + 1000ull * a->c->orphan_hold;
+	a->n_orphans++;
+	log_debug("directory: %s went with the lease of %s; keeping its "
+		  "binding", ntop(d->v.family, &d->v.hoa, ip), d->v.hv);
+}
+
+/*
+ * The key of HOA was deleted at revision REV; LAPSED: with the lease of
+ * the hypervisor that held it.  True if its binding is kept (an orphan).
+ */
+static bool dir_apply_delete(struct mobd_agent *a, int family,
+			     const union mob_ip *hoa, int64_t rev, bool lapsed)
+{
+	struct dent *d = dir_find(a, family, hoa);
+	struct vm *vm = vm_find(a, family, hoa);
+
+	if (d && (d->mod_rev > rev || d->orphan))
+		return false;	/* older news than what we have */
+	/* A VM served here keeps its binding and claims as before; one
+	 * refused here waits: a lapse is no sign the holder's VM stopped. */
+	if (lapsed && a->c->orphan_hold && dent_elsewhere(a, d) &&
+	    (!vm || vm->state == VM_CONFLICT)) {
+		dent_orphan(a, d);
+		return true;
+	}
+	dir_forget(a, family, hoa, "is gone");
+	return false;
+}
+
+/* Hypervisor NAME is in the directory (again): its orphans' clocks. */
+static void orphans_owner_back(struct mobd_agent *a, const char *name)
+{
+	uint64_t now = mobd_now_ms();
+	struct dent *d;
+	size_t n = 0;
+	int b;
+
+	for (b = 0; a->n_orphans && b < DIR_BUCKETS; b++)
+		for (d = a->dir[b]; d; d = d->next)
+			if (d->orphan && !strcmp(d->v.hv, name))
+				n += orphan_owner_back(a, d, now);
+	if (n)
+		log_notice("directory: hypervisor %s is back; the bindings of "
+			   "%zu VM address(es) it has not claimed again go in "
+			   "%u s unless it does", name, n,
+			   2 * a->c->lease_ttl);
+}
+
+/* Orphans nobody claimed in time. */
+static void orphans_tick(struct mobd_agent *a, uint64_t now)
+{
+	struct dent *d, *next;
+	char why[MOBD_NAME_MAX + 64];
+	int b;
+
+	for (b = 0; a->n_orphans && b < DIR_BUCKETS; b++) {
+		for (d = a->dir[b]; d; d = next) {
+			next = d->next;
+			if (!d->orphan || now < d->orphan_until)
+				continue;
+			snprintf(why, sizeof(why), "was not claimed again "
+				 "since the lease of %s lapsed", d->v.hv);
+			dir_forget(a, d->v.family, &d->v.hoa, why);
+		}
+	}
 }
 
 static struct site *site_find(struct mobd_agent *a, const char *name)
@@ -991,8 +1229,11 @@ static void site_apply(struct mobd_agent *a, const char *name,
 				break;
 			}
 		}
-		if (!strcmp(name, a->c->hypervisor))
+		if (!strcmp(name, a->c->hypervisor)) {
 			a->site_dirty = true;
+			a->site_ok = false;
+			limbo_lapsed(a);
+		}
 		return;
 	}
 	if (mobd_dir_hv_decode(name, kv->value, kv->value_len, &h))
@@ -1008,13 +1249,39 @@ static void site_apply(struct mobd_agent *a, const char *name,
 	}
 	s->h = h;
 	s->mod_rev = kv->mod_revision;
+	s->create_rev = kv->create_revision;
+	orphans_owner_back(a, name);
+}
+
+/* An hv key deleted in a watch batch: a lease lapsed or was revoked. */
+struct lapse {
+	char name[MOBD_NAME_MAX];
+	int64_t rev;
+	size_t kept;		/* VM keys that went with it, kept */
+};
+
+/* The lapse that took HOA's key with it at REV, if any. */
+static struct lapse *lapse_of(struct mobd_agent *a, struct lapse *lp,
+			      size_t n, int family, const union mob_ip *hoa,
+			      int64_t rev)
+{
+	struct dent *d = n ? dir_find(a, family, hoa) : NULL;
+	size_t i;
+
+	if (!dent_elsewhere(a, d))
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (lp[i].rev == rev && !strcmp(lp[i].name, d->v.hv))
+			return &lp[i];
+	return NULL;
 }
 
 static void dir_apply_kv(struct mobd_agent *a, const struct mobd_kv *kv,
-			 bool deleted)
+			 bool deleted, struct lapse *lp, size_t n_lp)
 {
 	char name[MOBD_NAME_MAX], ip[INET6_ADDRSTRLEN];
 	struct mobd_dir_vm v;
+	struct lapse *l;
 	union mob_ip hoa;
 	int family;
 
@@ -1022,7 +1289,11 @@ static void dir_apply_kv(struct mobd_agent *a, const struct mobd_kv *kv,
 				   &family, &hoa, name)) {
 	case MOBD_DIR_KEY_VM:
 		if (deleted) {
-			dir_apply_delete(a, family, &hoa, kv->mod_revision);
+			l = lapse_of(a, lp, n_lp, family, &hoa,
+				     kv->mod_revision);
+			if (dir_apply_delete(a, family, &hoa, kv->mod_revision,
+					     l != NULL))
+				l->kept++;
 			return;
 		}
 		if (mobd_dir_vm_decode(family, &hoa, kv->value, kv->value_len,
@@ -1042,14 +1313,76 @@ static void dir_apply_kv(struct mobd_agent *a, const struct mobd_kv *kv,
 	}
 }
 
+/*
+ * The hv keys deleted in a batch.  Every key of a lease goes in one
+ * revision, and a revision's events come in one batch, in no particular
+ * order: so this runs before any of them is applied.
+ */
+static size_t lapses_find(struct mobd_agent *a,
+			  const struct mobd_etcd_event *ev, size_t n,
+			  struct lapse **out)
+{
+	char name[MOBD_NAME_MAX];
+	struct lapse *lp = NULL;
+	union mob_ip hoa;
+	size_t i, k = 0;
+	int family, pass;
+
+	/* Count, then fill. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			if (ev[i].type != MOBD_ETCD_DELETE ||
+			    mobd_dir_key_parse(a->c->etcd_prefix, ev[i].kv.key,
+					       ev[i].kv.key_len, &family, &hoa,
+					       name) != MOBD_DIR_KEY_HV)
+				continue;
+			if (lp) {
+				snprintf(lp[k].name, sizeof(lp[k].name), "%s",
+					 name);
+				lp[k].rev = ev[i].kv.mod_revision;
+			}
+			k++;
+		}
+		if (!k || pass)
+			break;
+		lp = calloc(k, sizeof(*lp));
+		if (!lp)
+			return 0;	/* plain deletes, as before */
+		k = 0;
+	}
+	*out = lp;
+	return k;
+}
+
+static void lapses_report(struct mobd_agent *a, const struct lapse *lp,
+			  size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (lp[i].kept)
+			log_notice("directory: the lease of %s is gone with "
+				   "the keys of %zu VM address(es); keeping "
+				   "their bindings until they are claimed "
+				   "again, for %u s at most (%u s once %s is "
+				   "back)", lp[i].name, lp[i].kept,
+				   a->c->orphan_hold, 2 * a->c->lease_ttl,
+				   lp[i].name);
+}
+
 static void watch_events(void *arg, int64_t rev,
 			 const struct mobd_etcd_event *ev, size_t n)
 {
 	struct mobd_agent *a = arg;
-	size_t i;
+	struct lapse *lp = NULL;
+	size_t i, n_lp;
 
+	n_lp = lapses_find(a, ev, n, &lp);
 	for (i = 0; i < n; i++)
-		dir_apply_kv(a, &ev[i].kv, ev[i].type == MOBD_ETCD_DELETE);
+		dir_apply_kv(a, &ev[i].kv, ev[i].type == MOBD_ETCD_DELETE,
+			     lp, n_lp);
+	lapses_report(a, lp, n_lp);
+	free(lp);
 	if (rev > a->rev)
 		a->rev = rev;
 	a->dir_up = true;
@@ -1102,13 +1435,49 @@ static void watch_start(struct mobd_agent *a)
 	}
 }
 
+/* The hypervisors of a full read, replacing what we had. */
+static void range_sites(struct mobd_agent *a, const struct mobd_kv *kvs,
+			size_t n)
+{
+	struct site *s, *snext;
+	char name[MOBD_NAME_MAX];
+	union mob_ip hoa;
+	int family;
+	size_t i;
+
+	for (s = a->sites; s; s = snext) {
+		snext = s->next;
+		free(s);
+	}
+	a->sites = NULL;
+	for (i = 0; i < n; i++)
+		if (mobd_dir_key_parse(a->c->etcd_prefix, kvs[i].key,
+				       kvs[i].key_len, &family, &hoa, name) ==
+		    MOBD_DIR_KEY_HV)
+			site_apply(a, name, &kvs[i], false);
+}
+
+/*
+ * A key that vanished while we did not look, as of revision REV.  Its
+ * owner's hv key gone too, or created again since we saw the key: it
+ * most likely went with the owner's lease, so it is kept as an orphan
+ * (and the owner, if back, has 2 x lease-ttl to claim it).
+ */
+static void range_vanished(struct mobd_agent *a, struct dent *d, int64_t rev)
+{
+	struct site *s = site_find(a, d->v.hv);
+	bool lapsed = !s || s->create_rev > d->mod_rev;
+
+	if (dir_apply_delete(a, d->v.family, &d->v.hoa, rev, lapsed) && s)
+		orphan_owner_back(a, d, mobd_now_ms());
+}
+
 /* The full read: at start and after a compaction. */
 static void range_done(void *arg, int err, int64_t rev,
 		       const struct mobd_kv *kvs, size_t n)
 {
 	struct mobd_agent *a = arg;
 	struct dent *d, *next;
-	struct site *s, *snext;
 	union mob_ip hoa;
 	char name[MOBD_NAME_MAX];
 	int family, b;
@@ -1125,6 +1494,7 @@ static void range_done(void *arg, int err, int64_t rev,
 		return;
 	}
 	a->dir_up = true;
+	range_sites(a, kvs, n);
 	/* Keys that are no longer there were deleted while we did not look. */
 	a->range_mark++;
 	for (i = 0; i < n; i++) {
@@ -1139,18 +1509,16 @@ static void range_done(void *arg, int err, int64_t rev,
 	for (b = 0; b < DIR_BUCKETS; b++) {
 		for (d = a->dir[b]; d; d = next) {
 			next = d->next;
-			if (d->mark != a->range_mark && d->mod_rev <= rev)
-				dir_apply_delete(a, d->v.family, &d->v.hoa,
-						 rev);
+			if (d->mark != a->range_mark && d->mod_rev <= rev &&
+			    !d->orphan)
+				range_vanished(a, d, rev);
 		}
 	}
-	for (s = a->sites; s; s = snext) {
-		snext = s->next;
-		free(s);
-	}
-	a->sites = NULL;
 	for (i = 0; i < n; i++)
-		dir_apply_kv(a, &kvs[i], false);
+		if (mobd_dir_key_parse(a->c->etcd_prefix, kvs[i].key,
+				       kvs[i].key_len, &family, &hoa, name) ==
+		    MOBD_DIR_KEY_VM)
+			dir_apply_kv(a, &kvs[i], false, NULL, 0);
 	a->rev = rev;
 	a->dir_synced = true;
 	log_info("directory: %zu VM(s) at revision %" PRId64, a->n_dir, rev);
@@ -1217,8 +1585,14 @@ static void site_put_done(void *arg, int err, int64_t rev)
 {
 	struct mobd_agent *a = arg;
 
-	if (err)
+	if (err) {
 		a->site_dirty = true;	/* the tick writes it again */
+		return;
+	}
+	/* The others see us back now: what we do not claim again in
+	 * 2 x lease-ttl, they drop. */
+	a->site_ok = true;
+	limbo_confirm(a, true);
 }
 
 static void site_put(struct mobd_agent *a)
@@ -1271,6 +1645,9 @@ static void lease_granted(void *arg, int err, int64_t id, int64_t ttl)
 	}
 	a->dir_up = true;
 	a->lease = id;
+	a->lease_sure = a->lease_sent + (uint64_t)ttl * 1000;
+	a->site_ok = false;
+	limbo_lapsed(a);	/* a new lease: the old one is gone */
 	a->lease_next = mobd_now_ms() + (uint64_t)ttl * 1000 / 3;
 	log_info("directory: lease %" PRIx64 " granted (%" PRId64 " s)",
 		 (uint64_t)id, ttl);
@@ -1299,13 +1676,18 @@ static void lease_refreshed(void *arg, int err, int64_t id, int64_t ttl)
 	a->dir_up = true;
 	if (ttl <= 0) {
 		log_notice("directory: lease %" PRIx64 " expired; claiming "
-			   "every VM again under a new one", (uint64_t)id);
+			   "every VM again under a new one, with the same "
+			   "MoAs", (uint64_t)id);
+		/* The VMs keep their MoAs and bindings; only the keys go. */
 		a->lease = 0;
+		a->site_ok = false;
+		limbo_lapsed(a);
 		for (vm = a->vms; vm; vm = vm->next) {
 			vm->claim_rev = 0;
 			if (vm->state == VM_OWNED)
 				vm->state = VM_CLAIMING;
 		}
+		a->lease_sent = mobd_now_ms();
 		a->lease_busy = !mobd_etcd_lease_grant(a->etcd,
 						       a->c->lease_ttl,
 						       lease_granted, a);
@@ -1323,6 +1705,9 @@ static void lease_refreshed(void *arg, int err, int64_t id, int64_t ttl)
 	}
 	if (a->site_dirty)
 		site_put(a);
+	a->lease_sure = a->lease_sent + (uint64_t)ttl * 1000;
+	if (a->site_ok)
+		limbo_confirm(a, false);	/* it never lapsed */
 	a->lease_next = mobd_now_ms() + (uint64_t)ttl * 1000 / 3;
 }
 
@@ -1336,6 +1721,7 @@ static void lease_tick(struct mobd_agent *a, uint64_t now)
 	if (!id && a->lease_next == 0)
 		id = lease_load(a);	/* first time: the previous run's */
 	a->lease_next = now + 1000;
+	a->lease_sent = now;
 	if (id)
 		a->lease_busy = !mobd_etcd_lease_keepalive(a->etcd, id,
 							   lease_refreshed, a);
@@ -1526,6 +1912,8 @@ static void tick(int timer, void *opaque)
 		}
 		if (a->site_dirty && a->lease)
 			site_put(a);
+		orphans_tick(a, now);
+		limbo_tick(a, now);
 	}
 	for (vm = a->vms; vm; vm = next) {
 		next = vm->next;
@@ -1904,6 +2292,7 @@ int mobd_agent_start(struct mobd_agent *a)
 
 void mobd_agent_free(struct mobd_agent *a)
 {
+	struct limbo *p;
 	struct site *s;
 	struct dent *d;
 	struct vm *vm;
@@ -1930,6 +2319,10 @@ void mobd_agent_free(struct mobd_agent *a)
 	while ((s = a->sites)) {
 		a->sites = s->next;
 		free(s);
+	}
+	while ((p = a->limbo)) {
+		a->limbo = p->next;
+		free(p);
 	}
 	mobd_pool_free(a->pool);
 	free(a);
@@ -2012,6 +2405,81 @@ static int count_vms_of(struct mobd_agent *a, const char *hv)
 	return n;
 }
 
+/* HV's orphans into SITE: "orphaned" (a count), "orphans" (if any). */
+static void show_orphans(struct mobd_agent *a, struct json_object *site,
+			 const char *hv)
+{
+	struct json_object *arr = json_object_new_array(), *o;
+	uint64_t now = mobd_now_ms();
+	time_t t = time(NULL);
+	struct dent *d;
+	int64_t left;
+	int b, n = 0;
+
+	for (b = 0; a->n_orphans && b < DIR_BUCKETS; b++) {
+		for (d = a->dir[b]; d; d = d->next) {
+			if (!d->orphan || strcmp(d->v.hv, hv))
+				continue;
+			left = d->orphan_until > now ?
+			       (int64_t)(d->orphan_until - now) / 1000 : 0;
+			o = json_object_new_object();
+			json_object_object_add(o, "hoa", jaddr(d->v.family,
+							       &d->v.hoa));
+			json_object_object_add(o, "moa", jaddr(d->v.family,
+							       &d->v.moa));
+			json_object_object_add(o, "since", json_object_new_int64(
+						       d->orphan_since));
+			json_object_object_add(o, "until", json_object_new_int64(
+						       t + left));
+			json_object_array_add(arr, o);
+			n++;
+		}
+	}
+	json_object_object_add(site, "orphaned", json_object_new_int(n));
+	if (n)
+		json_object_object_add(site, "orphans", arr);
+	else
+		json_object_put(arr);
+}
+
+static bool site_listed(struct json_object *arr, const char *name)
+{
+	struct json_object *v;
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(arr); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(arr, i),
+					      "name", &v) &&
+		    !strcmp(json_object_get_string(v), name))
+			return true;
+	return false;
+}
+
+/* Hypervisors whose key is gone but whose VMs' bindings are kept. */
+static void show_lapsed_sites(struct mobd_agent *a, struct json_object *arr)
+{
+	struct json_object *o;
+	struct dent *d;
+	int b;
+
+	for (b = 0; a->n_orphans && b < DIR_BUCKETS; b++) {
+		for (d = a->dir[b]; d; d = d->next) {
+			if (!d->orphan || site_listed(arr, d->v.hv))
+				continue;
+			o = json_object_new_object();
+			json_object_object_add(o, "name", jstr(d->v.hv));
+			json_object_object_add(o, "self",
+					       json_object_new_boolean(0));
+			json_object_object_add(o, "up",
+					       json_object_new_boolean(0));
+			json_object_object_add(o, "vms", json_object_new_int(
+					count_vms_of(a, d->v.hv)));
+			show_orphans(a, o, d->v.hv);
+			json_object_array_add(arr, o);
+		}
+	}
+}
+
 static struct json_object *show_sites(struct mobd_agent *a)
 {
 	struct json_object *top = json_object_new_object(), *arr, *o, *p;
@@ -2032,6 +2500,8 @@ static struct json_object *show_sites(struct mobd_agent *a)
 				       json_object_new_int64(a->rev));
 		json_object_object_add(top, "vms",
 				       json_object_new_uint64(a->n_dir));
+		json_object_object_add(top, "orphaned",
+				       json_object_new_uint64(a->n_orphans));
 	}
 	json_object_object_add(top, "libvirt",
 			       jstr(a->virt_none ? "none" : a->virt_synced ?
@@ -2044,6 +2514,7 @@ static struct json_object *show_sites(struct mobd_agent *a)
 					       !strcmp(s->h.name,
 						       a->c->hypervisor)));
 		self_listed |= !strcmp(s->h.name, a->c->hypervisor);
+		json_object_object_add(o, "up", json_object_new_boolean(1));
 		json_object_object_add(o, "since",
 				       json_object_new_int64(s->h.since));
 		json_object_object_add(o, "version", jstr(s->h.version));
@@ -2053,8 +2524,10 @@ static struct json_object *show_sites(struct mobd_agent *a)
 		json_object_object_add(o, "pools", p);
 		json_object_object_add(o, "vms", json_object_new_int(
 					       count_vms_of(a, s->h.name)));
+		show_orphans(a, o, s->h.name);
 		json_object_array_add(arr, o);
 	}
+	show_lapsed_sites(a, arr);
 	if (!self_listed) {
 		o = json_object_new_object();
 		json_object_object_add(o, "name", jstr(a->c->hypervisor));

@@ -25,6 +25,13 @@
  * here, the directory unchanged.  The local binding is installed before the
  * claim is answered (the VM's own packets flow at once); a refused or lost
  * claim removes it.
+ *
+ * Elsewhere ("remote"), the kernel follows the directory's VM keys, except
+ * keys that went with their holder's lease (its hv key deleted in the same
+ * revision): a lapsed lease says nothing about the VMs, so their bindings
+ * stay as orphans until the key is written again, until 2 x lease-ttl
+ * after the holder's hv key is back without it, or orphan-hold at most.
+ * An orphan is claimed here like an absent key.
  */
 #ifndef MOBD_AGENT_H
 #define MOBD_AGENT_H

@@ -554,11 +554,16 @@ static int set_moa_hold(struct ctx *x, char *v)
 	return number(x, v, 0, 86400, &x->c->moa_hold);
 }
 
+static int set_orphan_hold(struct ctx *x, char *v)
+{
+	return number(x, v, 0, 86400, &x->c->orphan_hold);
+}
+
 enum {
 	K_HYPERVISOR, K_LIBVIRT, K_CONTROL_SOCKET, K_CONTROL_GROUP,
 	K_STATE_DIR, K_LOG_LEVEL, K_VM_PORTS, K_LEARN, K_POOL, K_HOME,
 	K_ETCD, K_ETCD_PREFIX, K_ETCD_CACERT, K_ETCD_CERT, K_ETCD_KEY,
-	K_ETCD_TIMEOUT, K_LEASE_TTL, K_MOA_HOLD, K_COUNT
+	K_ETCD_TIMEOUT, K_LEASE_TTL, K_MOA_HOLD, K_ORPHAN_HOLD, K_COUNT
 };
 
 static const struct key keys[K_COUNT] = {
@@ -580,6 +585,7 @@ static const struct key keys[K_COUNT] = {
 	[K_ETCD_TIMEOUT] = { "etcd-timeout", set_etcd_timeout, false },
 	[K_LEASE_TTL] = { "lease-ttl", set_lease_ttl, false },
 	[K_MOA_HOLD] = { "moa-hold", set_moa_hold, false },
+	[K_ORPHAN_HOLD] = { "orphan-hold", set_orphan_hold, false },
 };
 
 _Static_assert(K_COUNT <= ARRAY_SIZE(((struct ctx *)0)->seen),
@@ -731,6 +737,7 @@ void mobd_config_defaults(struct mobd_config *c)
 	c->etcd_timeout_ms = 2000;
 	c->lease_ttl = 10;
 	c->moa_hold = 30;
+	c->orphan_hold = 600;
 }
 
 int mobd_config_parse(struct mobd_config *c, FILE *f, const char *name,

@@ -24,9 +24,19 @@
  *   etcd-prefix = PREFIX       key prefix, default /mob/
  *   etcd-cacert = FILE, etcd-cert = FILE, etcd-key = FILE   TLS
  *   etcd-timeout = MS          per request, default 2000
- *   lease-ttl = SECONDS        default 10, 2 .. 3600
+ *   lease-ttl = SECONDS        default 10, 2 .. 3600; the same on every
+ *                              hypervisor (others wait 2 x theirs for ours)
  *   moa-hold = SECONDS         a released MoA is not reused for this long
- *                              (default 30)
+ *                              (default 30, 0 .. 86400), counted from when
+ *                              nobody can send to it any more; for a VM that
+ *                              left while our lease may have lapsed, that is
+ *                              2 x lease-ttl after our hv key is back, so a
+ *                              moa-hold below 2 x lease-ttl is no error
+ *   orphan-hold = SECONDS      the longest a binding is kept after its key
+ *                              went with its owner's lease (default 600,
+ *                              0 .. 86400; 0: dropped at once); it ends
+ *                              sooner with a claim, or 2 x lease-ttl after
+ *                              the owner's hv key is back
  *
  * Errors name the file and line: "FILE:LINE: what is wrong".
  *
@@ -92,6 +102,7 @@ struct mobd_config {
 	unsigned int etcd_timeout_ms;
 	unsigned int lease_ttl;			/* seconds */
 	unsigned int moa_hold;			/* seconds */
+	unsigned int orphan_hold;		/* seconds, 0: none */
 };
 
 /* Every default; the host name as the hypervisor name. */

@@ -54,30 +54,16 @@ static int answers(int port)
 	return ok;
 }
 
-int etcdrun_start(struct etcdrun *e)
+/* Run etcd on E's ports and directory; 0 once it answers. */
+static int spawn(struct etcdrun *e)
 {
 	char peer[64], client[64], log[300];
-	int peer_port, status;
+	int status;
 	long end;
 
-	memset(e, 0, sizeof(*e));
-	if (access(ETCD_BIN, X_OK)) {
-		fprintf(stderr, "etcdrun: %s is missing: install etcd-server "
-			"(make deps)\n", ETCD_BIN);
-		return -ENOENT;
-	}
-	e->client_port = free_port();
-	peer_port = free_port();
-	if (e->client_port < 0 || peer_port < 0)
-		return -EADDRNOTAVAIL;
-	snprintf(e->url, sizeof(e->url), "http://127.0.0.1:%d", e->client_port);
 	snprintf(client, sizeof(client), "%s", e->url);
-	snprintf(peer, sizeof(peer), "http://127.0.0.1:%d", peer_port);
-	snprintf(e->dir, sizeof(e->dir), "build/unit-etcd/%d-%d", getpid(),
-		 e->client_port);
+	snprintf(peer, sizeof(peer), "http://127.0.0.1:%d", e->peer_port);
 	snprintf(log, sizeof(log), "%s.log", e->dir);
-	if (system("mkdir -p build/unit-etcd"))
-		return -EIO;
 	e->pid = fork();
 	if (e->pid < 0)
 		return -errno;
@@ -86,7 +72,7 @@ int etcdrun_start(struct etcdrun *e)
 
 		/* Dies with the test process, whatever happens to it. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
+		if (!freopen(log, "a", stdout) || !freopen(log, "a", stderr))
 			_exit(127);
 		snprintf(cluster, sizeof(cluster), "unit=%s", peer);
 		execl(ETCD_BIN, "etcd", "--name", "unit", "--data-dir", e->dir,
@@ -109,6 +95,36 @@ int etcdrun_start(struct etcdrun *e)
 	fprintf(stderr, "etcdrun: etcd did not answer in 20 s (see %s)\n", log);
 	etcdrun_stop(e);
 	return -ETIMEDOUT;
+}
+
+int etcdrun_start(struct etcdrun *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (access(ETCD_BIN, X_OK)) {
+		fprintf(stderr, "etcdrun: %s is missing: install etcd-server "
+			"(make deps)\n", ETCD_BIN);
+		return -ENOENT;
+	}
+	e->client_port = free_port();
+	e->peer_port = free_port();
+	if (e->client_port < 0 || e->peer_port < 0)
+		return -EADDRNOTAVAIL;
+	snprintf(e->url, sizeof(e->url), "http://127.0.0.1:%d", e->client_port);
+	snprintf(e->dir, sizeof(e->dir), "build/unit-etcd/%d-%d", getpid(),
+		 e->client_port);
+	if (system("mkdir -p build/unit-etcd"))
+		return -EIO;
+	return spawn(e);
+}
+
+int etcdrun_restart(struct etcdrun *e)
+{
+	if (e->pid > 0) {
+		kill(e->pid, SIGKILL);
+		waitpid(e->pid, NULL, 0);
+		e->pid = 0;
+	}
+	return spawn(e);
 }
 
 void etcdrun_stop(struct etcdrun *e)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <json-c/json.h>
 #include <libvirt/libvirt.h>
 
@@ -679,7 +680,8 @@ END_TEST
 
 static struct etcdrun etcd;
 
-static char *dir_conf(int hv)
+/* Hypervisor HV's configuration: lease-ttl TTL, and EXTRA lines. */
+static char *dir_conf(int hv, int ttl, const char *extra)
 {
 	char cwd[200], *s;
 
@@ -689,8 +691,9 @@ static char *dir_conf(int hv)
 		"vm-ports = vmport*\npool = 10.%d.1.0/24\npool = fd00:%d:1::/64\n"
 		"home = 10.99.0.0/24 gateway 10.99.0.1\n"
 		"home = fd99::/64 gateway fe80::1\n"
-		"etcd = %s\nlease-ttl = 4\nstate-dir = %s/build/unit-etcd/hv%d-%d\n",
-		hv, hv, hv, etcd.url, cwd, hv, getpid()), 0);
+		"etcd = %s\nlease-ttl = %d\nstate-dir = %s/build/unit-etcd/hv%d-%d\n"
+		"%s",
+		hv, hv, hv, etcd.url, ttl, cwd, hv, getpid(), extra), 0);
 	return s;
 }
 
@@ -708,7 +711,7 @@ static bool both_synced(void *arg)
 	return mobd_agent_dir_synced(t->a[0]) && mobd_agent_dir_synced(t->a[1]);
 }
 
-static void two_start(struct two *t)
+static void two_start_conf(struct two *t, int ttl, const char *extra)
 {
 	char *conf;
 	int i;
@@ -718,7 +721,7 @@ static void two_start(struct two *t)
 	if (system("mkdir -p build/unit-etcd"))
 		ck_abort_msg("mkdir");
 	for (i = 0; i < 2; i++) {
-		conf = dir_conf(i + 1);
+		conf = dir_conf(i + 1, ttl, extra);
 		load_config(&t->c[i], conf);
 		free(conf);
 		mkdir(t->c[i].state_dir, 0700);
@@ -728,6 +731,11 @@ static void two_start(struct two *t)
 		mobd_agent_no_virt(t->a[i]);
 	}
 	ck_assert_msg(run_until(both_synced, t, 10000), "no directory sync");
+}
+
+static void two_start(struct two *t)
+{
+	two_start_conf(t, 4, "");
 }
 
 static void two_stop(struct two *t)
@@ -933,6 +941,399 @@ START_TEST(test_dir_stale_own_key)
 }
 END_TEST
 
+/*
+ * Lease lapses.  hv2 runs 10.99.0.11 (moa 10.2.1.1); its lease goes
+ * (revoked here; etcd does the same when one expires): etcd deletes hv2's
+ * hv key and its VM keys in one revision.  That says nothing about the VM,
+ * so hv1 keeps the binding as an orphan until hv2 shows what it runs.
+ */
+
+/*
+ * A blocking POST to etcd's JSON gateway, outside the agents, retried
+ * while etcd starts.  The revision in the reply's header; -1 if etcd
+ * refused the request (a lease already gone, say).
+ */
+static int64_t etcd_post(const char *path, const char *body)
+{
+	struct json_object *o, *h, *r;
+	long status = 0, end = ms_now() + 10000;
+	char url[160], *reply = NULL;
+	int64_t rev = -1;
+	size_t len = 0;
+	CURLcode rc;
+	FILE *out;
+	CURL *c;
+
+	snprintf(url, sizeof(url), "%s%s", etcd.url, path);
+	for (;;) {
+		out = open_memstream(&reply, &len);
+		c = curl_easy_init();
+		ck_assert_ptr_nonnull(out);
+		ck_assert_ptr_nonnull(c);
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+		rc = curl_easy_perform(c);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_cleanup(c);
+		fclose(out);
+		if (rc == CURLE_OK && status < 500)
+			break;
+		free(reply);
+		reply = NULL;
+		ck_assert_msg(ms_now() < end, "POST %s: %s, HTTP %ld", url,
+			      curl_easy_strerror(rc), status);
+		usleep(100000);
+	}
+	o = status == 200 ? json_tokener_parse(reply) : NULL;
+	if (json_object_object_get_ex(o, "header", &h) &&
+	    json_object_object_get_ex(h, "revision", &r))
+		rev = json_object_get_int64(r);	/* a JSON string */
+	json_object_put(o);
+	free(reply);
+	return rev;
+}
+
+static void revoke_lease(int64_t lease)
+{
+	char body[64];
+
+	snprintf(body, sizeof(body), "{\"ID\":\"%lld\"}", (long long)lease);
+	etcd_post("/v3/lease/revoke", body);
+}
+
+/* The lease an agent saved in its state directory, 0 if none. */
+static int64_t lease_of(const struct mobd_config *c)
+{
+	char path[MOBD_PATH_MAX + 16];
+	long long id = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/lease", c->state_dir);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%lld", &id) != 1)
+			id = 0;
+		fclose(f);
+	}
+	return id;
+}
+
+/* HV in A's "site show": its orphans (-1: not listed); UP: its key is there. */
+static int orphans_of(struct mobd_agent *a, const char *hv, bool *up)
+{
+	struct json_object *top = mobd_agent_show(a, "sites"), *arr, *e, *v;
+	int n = -1;
+	size_t i;
+
+	*up = false;
+	if (!json_object_object_get_ex(top, "sites", &arr))
+		arr = NULL;
+	for (i = 0; arr && i < json_object_array_length(arr); i++) {
+		e = json_object_array_get_idx(arr, i);
+		if (!json_object_object_get_ex(e, "name", &v) ||
+		    strcmp(json_object_get_string(v), hv))
+			continue;
+		if (json_object_object_get_ex(e, "orphaned", &v))
+			n = json_object_get_int(v);
+		if (json_object_object_get_ex(e, "up", &v))
+			*up = json_object_get_boolean(v);
+	}
+	json_object_put(top);
+	return n;
+}
+
+struct want_orphans {
+	struct mobd_agent *a;
+	const char *hv;
+	int n;
+	bool up;
+};
+
+static bool orphans_are(void *arg)
+{
+	struct want_orphans *w = arg;
+	bool up;
+
+	return orphans_of(w->a, w->hv, &up) == w->n && up == w->up;
+}
+
+/* "used" or "held" of A's first pool (the IPv4 one). */
+static int pool_count(struct mobd_agent *a, const char *what)
+{
+	struct json_object *arr = mobd_agent_show(a, "pool"), *v;
+	int n = -1;
+
+	if (json_object_object_get_ex(json_object_array_get_idx(arr, 0), what,
+				      &v))
+		n = json_object_get_int(v);
+	json_object_put(arr);
+	return n;
+}
+
+static bool pool_held(void *arg)
+{
+	return pool_count(arg, "held") == 1;
+}
+
+/* hv2 runs 10.99.0.11; hv1 has its remote binding. */
+static void lapse_start(struct two *t, int ttl, const char *extra)
+{
+	struct want_state ws;
+	struct mob_msg m;
+	struct want w;
+
+	two_start_conf(t, ttl, extra);
+	m = neigh_event("10.99.0.11", "10.99.0.1", 1, mac1);
+	mobd_agent_kernel_event(t->a[1], &m);
+	w = (struct want){ &t->f[0], "10.99.0.11", "10.2.1.1", MOB_KIND_REMOTE };
+	ck_assert_msg(run_until(has_binding, &w, 5000), "hv1 did not learn");
+	ws = (struct want_state){ t->a[1], "10.99.0.11", "owned" };
+	ck_assert_msg(run_until(state_is, &ws, 5000), "hv2 does not own it");
+	run_for(300);
+}
+
+/* hv2's agent is killed (or starved) and its lease goes. */
+static void hv2_lapses(struct two *t)
+{
+	int64_t id = lease_of(&t->c[1]);
+
+	ck_assert_int_gt(id, 0);
+	mobd_agent_free(t->a[1]);	/* "kill -9": its kernel stays */
+	t->a[1] = NULL;
+	revoke_lease(id);
+}
+
+static void hv2_starts(struct two *t)
+{
+	ck_assert_int_eq(mobd_agent_new(&t->a[1], &t->c[1], &t->dp[1]), 0);
+	ck_assert_int_eq(mobd_agent_start(t->a[1]), 0);
+	mobd_agent_no_virt(t->a[1]);
+}
+
+/* Kept, shown, and claimed again with its MoA: no kernel change on hv1. */
+START_TEST(test_dir_lapse_keeps_binding)
+{
+	struct two t = { 0 };
+	struct want_orphans wo;
+	struct want_state ws;
+	int sets, dels, kind;
+
+	lapse_start(&t, 2, "");
+	sets = t.f[0].sets;
+	dels = t.f[0].dels;
+	hv2_lapses(&t);
+	wo = (struct want_orphans){ t.a[0], "hv2", 1, false };
+	ck_assert_msg(run_until(orphans_are, &wo, 5000),
+		      "hv1 does not keep hv2's VM as an orphan");
+	ck_assert_int_eq(t.f[0].dels, dels);
+	ck_assert_str_eq(moa_of(&t.f[0], "10.99.0.11", &kind), "10.2.1.1");
+	ck_assert_int_eq(kind, MOB_KIND_REMOTE);
+	/* hv2 is back; its VM never left its kernel. */
+	hv2_starts(&t);
+	ws = (struct want_state){ t.a[1], "10.99.0.11", "owned" };
+	ck_assert_msg(run_until(state_is, &ws, 8000),
+		      "hv2 does not claim its VM again");
+	wo = (struct want_orphans){ t.a[0], "hv2", 0, true };
+	ck_assert_msg(run_until(orphans_are, &wo, 5000),
+		      "the claim did not end the orphan");
+	ck_assert_str_eq(moa_of(&t.f[1], "10.99.0.11", NULL), "10.2.1.1");
+	ck_assert_int_eq(t.f[0].sets, sets);
+	ck_assert_int_eq(t.f[0].dels, dels);
+	two_stop(&t);
+}
+END_TEST
+
+struct relet {
+	struct two *t;
+	int64_t old;
+};
+
+/* hv2 has a new lease, owns its VM again, and hv1 has no orphan left. */
+static bool relet_done(void *arg)
+{
+	struct relet *r = arg;
+	struct want_orphans wo = { r->t->a[0], "hv2", 0, true };
+	int64_t id = lease_of(&r->t->c[1]);
+
+	return id && id != r->old &&
+	       !strcmp(vm_state(r->t->a[1], "10.99.0.11"), "owned") &&
+	       orphans_are(&wo);
+}
+
+/* The agent's own side: a lost lease, a new one, the same MoAs. */
+START_TEST(test_dir_own_lease_lost)
+{
+	struct two t = { 0 };
+	struct relet r = { &t, 0 };
+	int sets, dels, own_sets, kind;
+
+	lapse_start(&t, 2, "");
+	sets = t.f[0].sets;
+	dels = t.f[0].dels;
+	own_sets = t.f[1].sets;
+	r.old = lease_of(&t.c[1]);
+	revoke_lease(r.old);		/* under the running agent */
+	ck_assert_msg(run_until(relet_done, &r, 8000),
+		      "hv2 did not claim its VM again under a new lease");
+	ck_assert_str_eq(moa_of(&t.f[1], "10.99.0.11", &kind), "10.2.1.1");
+	ck_assert_int_eq(kind, MOB_KIND_LOCAL);
+	ck_assert_int_eq(t.f[1].sets, own_sets);
+	ck_assert_int_eq(t.f[1].dels, 0);
+	/* Its MoA never went back to the pool. */
+	ck_assert_int_eq(pool_count(t.a[1], "used"), 1);
+	ck_assert_int_eq(pool_count(t.a[1], "held"), 0);
+	ck_assert_int_eq(t.f[0].sets, sets);
+	ck_assert_int_eq(t.f[0].dels, dels);
+	two_stop(&t);
+}
+END_TEST
+
+/* The owner is back but its VM stopped meanwhile: gone 2 x lease-ttl on. */
+START_TEST(test_dir_lapse_owner_back)
+{
+	struct two t = { 0 };
+	struct want_orphans wo;
+	struct want w;
+	long t0, ms;
+
+	lapse_start(&t, 2, "");
+	hv2_lapses(&t);
+	wo = (struct want_orphans){ t.a[0], "hv2", 1, false };
+	ck_assert_msg(run_until(orphans_are, &wo, 5000), "no orphan");
+	memset(&t.f[1], 0, sizeof(t.f[1]));	/* its VM stopped */
+	hv2_starts(&t);
+	wo = (struct want_orphans){ t.a[0], "hv2", 1, true };
+	ck_assert_msg(run_until(orphans_are, &wo, 5000), "hv2 is not back");
+	t0 = ms_now();
+	ck_assert_str_eq(moa_of(&t.f[0], "10.99.0.11", NULL), "10.2.1.1");
+	w = (struct want){ &t.f[0], "10.99.0.11", "", 0 };
+	ck_assert_msg(run_until(has_binding, &w, 8000),
+		      "the binding outlived 2 x lease-ttl after hv2 came back");
+	ms = ms_now() - t0;
+	ck_assert_msg(ms >= 3500, "removed %ld ms after hv2 came back, before "
+		      "2 x lease-ttl (4 s)", ms);
+	wo = (struct want_orphans){ t.a[0], "hv2", 0, true };
+	ck_assert(orphans_are(&wo));
+	two_stop(&t);
+}
+END_TEST
+
+/* A VM stopped: its owner deletes its key alone; the binding goes at once. */
+START_TEST(test_dir_stop_removes_at_once)
+{
+	struct two t = { 0 };
+	struct want_orphans wo;
+	struct want w;
+
+	lapse_start(&t, 2, "");
+	t.f[1].gone_ports = 1u << 1;
+	mobd_agent_reconcile(t.a[1]);
+	/* Its key still names the MoA: not in the pool yet. */
+	ck_assert_int_eq(pool_count(t.a[1], "used"), 1);
+	w = (struct want){ &t.f[0], "10.99.0.11", "", 0 };
+	ck_assert_msg(run_until(has_binding, &w, 2000),
+		      "a stopped VM's binding stays");
+	wo = (struct want_orphans){ t.a[0], "hv2", 0, true };
+	ck_assert(orphans_are(&wo));
+	/* Once hv2 saw its key go, the MoA is held back (moa-hold). */
+	ck_assert_msg(run_until(pool_held, t.a[1], 3000),
+		      "hv2's MoA did not go back to the pool");
+	ck_assert_int_eq(pool_count(t.a[1], "used"), 0);
+	two_stop(&t);
+}
+END_TEST
+
+/* Nobody claims it: it goes after orphan-hold; 0 is the old behaviour. */
+START_TEST(test_dir_orphan_hold)
+{
+	struct two t = { 0 };
+	struct want_orphans wo;
+	struct want w;
+	long t0, ms;
+
+	lapse_start(&t, 2, _i ? "orphan-hold = 0\n" : "orphan-hold = 2\n");
+	t0 = ms_now();
+	hv2_lapses(&t);
+	if (!_i) {
+		wo = (struct want_orphans){ t.a[0], "hv2", 1, false };
+		ck_assert_msg(run_until(orphans_are, &wo, 5000), "no orphan");
+	}
+	w = (struct want){ &t.f[0], "10.99.0.11", "", 0 };
+	ck_assert_msg(run_until(has_binding, &w, 5000),
+		      "the orphan outlived orphan-hold");
+	ms = ms_now() - t0;
+	if (_i)
+		ck_assert_msg(ms < 1500, "orphan-hold = 0 kept it %ld ms", ms);
+	else
+		ck_assert_msg(ms >= 1900, "orphan-hold = 2 kept it only %ld ms",
+			      ms);
+	wo = (struct want_orphans){ t.a[0], "hv2", -1, false };
+	ck_assert(orphans_are(&wo));
+	two_stop(&t);
+}
+END_TEST
+
+/* An orphan is claimed like a free key, without evidence of a move. */
+START_TEST(test_dir_orphan_claimed_here)
+{
+	struct two t = { 0 };
+	struct want_orphans wo;
+	struct want_state ws;
+	struct mob_msg m;
+	int kind;
+
+	lapse_start(&t, 2, "");
+	hv2_lapses(&t);
+	wo = (struct want_orphans){ t.a[0], "hv2", 1, false };
+	ck_assert_msg(run_until(orphans_are, &wo, 5000), "no orphan");
+	m = neigh_event("10.99.0.11", "10.99.0.1", 2, mac2);
+	mobd_agent_kernel_event(t.a[0], &m);
+	ws = (struct want_state){ t.a[0], "10.99.0.11", "owned" };
+	ck_assert_msg(run_until(state_is, &ws, 5000),
+		      "the orphaned address was refused");
+	ck_assert_str_eq(moa_of(&t.f[0], "10.99.0.11", &kind), "10.1.1.1");
+	ck_assert_int_eq(kind, MOB_KIND_LOCAL);
+	wo = (struct want_orphans){ t.a[0], "hv2", -1, false };
+	ck_assert(orphans_are(&wo));
+	two_stop(&t);
+}
+END_TEST
+
+/* hv1 misses the lapse and reads everything after a compaction. */
+START_TEST(test_dir_lapse_compacted)
+{
+	struct two t = { 0 };
+	struct want_orphans wo;
+	char body[64];
+	int64_t id, rev;
+	int dels;
+
+	lapse_start(&t, 2, "");
+	dels = t.f[0].dels;
+	id = lease_of(&t.c[1]);
+	mobd_agent_free(t.a[1]);
+	t.a[1] = NULL;
+	/* hv1's watch breaks with etcd; before it can resume, hv2's keys
+	 * go and the revision it would resume from is compacted. */
+	ck_assert_int_eq(etcdrun_restart(&etcd), 0);
+	revoke_lease(id);
+	/* "/unseen" = "x", outside the prefix: a revision to compact at */
+	rev = etcd_post("/v3/kv/put",
+			"{\"key\":\"L3Vuc2Vlbg==\",\"value\":\"eA==\"}");
+	ck_assert_int_gt(rev, 0);
+	snprintf(body, sizeof(body), "{\"revision\":\"%lld\"}", (long long)rev);
+	ck_assert_int_ge(etcd_post("/v3/kv/compaction", body), 0);
+	wo = (struct want_orphans){ t.a[0], "hv2", 1, false };
+	ck_assert_msg(run_until(orphans_are, &wo, 15000),
+		      "after the full read hv1 keeps no orphan");
+	ck_assert_int_eq(t.f[0].dels, dels);
+	ck_assert_str_eq(moa_of(&t.f[0], "10.99.0.11", NULL), "10.2.1.1");
+	two_stop(&t);
+}
+END_TEST
+
 Suite *agent_suite(void)
 {
 	Suite *s = suite_create("agent");
@@ -953,6 +1354,13 @@ Suite *agent_suite(void)
 	tcase_add_test(tc, test_dir_race);
 	tcase_add_test(tc, test_dir_conflict_released);
 	tcase_add_test(tc, test_dir_stale_own_key);
+	tcase_add_test(tc, test_dir_lapse_keeps_binding);
+	tcase_add_test(tc, test_dir_own_lease_lost);
+	tcase_add_test(tc, test_dir_lapse_owner_back);
+	tcase_add_test(tc, test_dir_stop_removes_at_once);
+	tcase_add_loop_test(tc, test_dir_orphan_hold, 0, 2);
+	tcase_add_test(tc, test_dir_orphan_claimed_here);
+	tcase_add_test(tc, test_dir_lapse_compacted);
 	suite_add_tcase(s, tc);
 	return s;
 }
