@@ -353,9 +353,11 @@ MOB_CORE enum mob_parse_result mob_pkt_parse(struct mob_pkt *p, const u8 *buf,
 
 /*
  * The IP header alone, when that is enough to decide (it sets
- * MOB_PKT_QUICK), else the full parse.  Most packets through a hypervisor
- * concern no binding, and they are spared the rest.  Before rewriting
- * after a quick parse, parse fully and call mob_decide_recheck().
+ * MOB_PKT_QUICK); with the checksum field of TCP or UDP if at hand, which
+ * makes it a full parse already; else the full parse.  Most packets
+ * through a hypervisor concern no binding, and they are spared the rest.
+ * Before rewriting after a MOB_PKT_QUICK parse, parse fully and call
+ * mob_decide_recheck().
  *
  * The L4 header matters to the decision only for ICMP (an error quotes
  * addresses, neighbour discovery is reported), and IPv6 extension headers
@@ -367,6 +369,7 @@ MOB_CORE_HOT enum mob_parse_result
 mob_pkt_parse_quick(struct mob_pkt *p, const u8 *buf, u32 avail, u32 len,
 		    u8 family)
 {
+	bool first = true;
 	u32 plen;
 
 	if (family == AF_INET) {
@@ -384,6 +387,7 @@ mob_pkt_parse_quick(struct mob_pkt *p, const u8 *buf, u32 avail, u32 len,
 		p->l3csum_off = 10;
 		p->l3_len = 20;
 		p->l4proto = buf[9];
+		first = !(load16(buf + 6) & 0x1fff);
 	} else if (family == AF_INET6) {
 		if (avail < 40 || len < 40 || buf[0] >> 4 != 6)
 			goto full;
@@ -405,13 +409,32 @@ mob_pkt_parse_quick(struct mob_pkt *p, const u8 *buf, u32 avail, u32 len,
 		p->daddr_off = 24;
 		p->l3_len = 40;
 		p->l4proto = buf[6];
+		p->hop_limit = buf[7];
 	} else {
 		return MOB_PARSE_BAD_L3;
 	}
 	p->family = family;
-	p->flags = MOB_PKT_QUICK;
 	p->len = plen;
 	p->l4_off = p->l3_len;
+	/*
+	 * TCP and UDP with the header at hand: this is all the full parse
+	 * would find, so a rewrite needs no second parse.  Anything else
+	 * (a short header, a later fragment, other protocols) is left to it.
+	 */
+	if (first && (p->l4proto == PROTO_TCP || p->l4proto == PROTO_UDP)) {
+		u16 min = p->l4proto == PROTO_TCP ? 20 : 8;
+
+		if (p->l4_off + min <= plen && p->l4_off + min <= avail) {
+			p->flags = MOB_PKT_L4;
+			p->l4csum_kind = p->l4proto == PROTO_TCP ?
+					 MOB_CSUM_PSEUDO : MOB_CSUM_UDP;
+			p->l4csum_off = p->l4_off +
+					(p->l4proto == PROTO_TCP ? 16 : 6);
+			p->write_len = p->l4csum_off + 2;
+			return MOB_PARSE_OK;
+		}
+	}
+	p->flags = MOB_PKT_QUICK;
 	return MOB_PARSE_OK;
 
 full:
@@ -557,27 +580,29 @@ static void decide_out_dst(struct mob_net *mn, const u8 *buf,
 			   const struct mob_meta *meta, struct mob_decision *d)
 {
 	const struct mob_bind_core *src, *dst;
-	struct mob_addr a;
+	struct mob_addr da, sa;
 
 	if (!meta->to_host)
 		return;
-	mob_addr_load(&a, p->family, buf, p->saddr_off);
-	src = mob_lookup_hoa(mn, &a);
+	/* The destination first: most of a VM's packets go to the world,
+	 * outside every home prefix, and need no lookup of the source. */
+	mob_addr_load(&da, p->family, buf, p->daddr_off);
+	if (!mob_addr_usable(&da))
+		return;
+	dst = mob_lookup_hoa(mn, &da);
+	if (dst ? dst->kind == MOB_KIND_LOCAL : !mob_in_home(mn, &da))
+		return;		/* VM to VM on this host, or not to a VM */
+	mob_addr_load(&sa, p->family, buf, p->saddr_off);
+	src = mob_lookup_hoa(mn, &sa);
 	if (!from_vm(src, meta))
 		return;
-	mob_addr_load(&a, p->family, buf, p->daddr_off);
-	if (!mob_addr_usable(&a))
-		return;
-	dst = mob_lookup_hoa(mn, &a);
 	if (dst) {
-		if (dst->kind == MOB_KIND_LOCAL)
-			return;		/* VM to VM on this host */
 		d->set[MOB_F_DST] = &dst->moa;
 		account(d, dst);
 		finish(d, p);
 		return;
 	}
-	if (mob_in_home(mn, &a) && !mob_addr_is_local(mn, &a)) {
+	if (!mob_addr_is_local(mn, &da)) {
 		drop(d, MOB_DROP_UNKNOWN_HOA);
 		d->event = MOB_EVENT_UNKNOWN_DST;
 	}

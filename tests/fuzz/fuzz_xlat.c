@@ -152,6 +152,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kr = parse(&kp, kbuf, len, family, true);
 	if ((kr == MOB_PARSE_OK) != (r == MOB_PARSE_OK))
 		abort();
+	/* A quick parse that found it all found what the full one did. */
+	if (kr == MOB_PARSE_OK && !(kp.flags & MOB_PKT_QUICK)) {
+		struct mob_pkt full;
+
+		if (parse(&full, kbuf, len, family, false) != MOB_PARSE_OK ||
+		    memcmp(&full, &kp, sizeof(full)))
+			abort();
+	}
 	if (kr == MOB_PARSE_OK) {
 		mob_decide(&hv, hook, kbuf, &kp, &meta, &kd);
 		if (kd.verdict == MOB_REWRITE && kp.flags & MOB_PKT_QUICK) {
