@@ -67,6 +67,9 @@
 #   BENCH_GAP=2             seconds of quiet between two measurements
 #   BENCH_WAIT=120          seconds a measurement may take before it is
 #                           recorded as timed out
+#   BENCH_AGENT_CONF=       extra mobd.conf lines for every agent, ';'
+#                           between lines (e.g. "etcd-timeout = 10000"),
+#                           for experiments; the default is mobd's own
 # Prints a table and writes $MOB_LAB_OUT/bench-controlplane.json (raw
 # samples, medians, parameters, kernel); agent logs with anything in them
 # go to $MOB_LAB_OUT/bench-controlplane/.
@@ -82,6 +85,7 @@ BENCH_BURST=${BENCH_BURST:-100}
 BENCH_RTT_N=${BENCH_RTT_N:-20}
 BENCH_GAP=${BENCH_GAP:-2}
 BENCH_WAIT=${BENCH_WAIT:-120}
+BENCH_AGENT_CONF=${BENCH_AGENT_CONF:-}
 largest=0
 for n in $BENCH_HVS; do
 	if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -lt 2 ] || [ "$n" -gt 250 ]; then
@@ -275,6 +279,11 @@ start_etcd() {
 }
 etcd_healthy() { ex "$DIRNS" curl -sf -m 2 "$ETCD/health" | grep -q '"health":"true"'; }
 
+stamp() {
+	local l
+	while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done
+}
+
 start_agents() {
 	local i
 	mkdir -p "$RUN"
@@ -293,7 +302,13 @@ start_agents() {
 			state-dir = $RUN/hv$i
 			log-level = warning
 		EOF
-		ip netns exec "$(hv "$i")" "$MOBD" -f -c "$RUN/hv$i.conf" >"$TMP/mobd-hv$i.log" 2>&1 &
+		tr ';' '\n' <<<"$BENCH_AGENT_CONF" >>"$RUN/hv$i.conf"
+		# mobd's lines carry no time: stamp them, to tell which phase
+		# they belong to.  Through a FIFO, not >(...): the guest has no
+		# /dev/fd; and so $! is mobd's pid.
+		mkfifo "$RUN/hv$i.log"
+		stamp <"$RUN/hv$i.log" >"$TMP/mobd-hv$i.log" &
+		ip netns exec "$(hv "$i")" "$MOBD" -f -c "$RUN/hv$i.conf" >"$RUN/hv$i.log" 2>&1 &
 		AGENT[i]=$!
 	done
 }
@@ -393,6 +408,44 @@ burst_done() { # MOA_PREFIX COUNT: every kernel has COUNT
 	[ "$(burst_seen "$1" | awk -v c="$2" '$2 >= c { n++ } END { print n + 0 }')" -ge "$N" ]
 }
 
+# CPU time (ms) used so far by etcd and by all the agents together, as
+# "etcd agents": what a phase cost, and how much of it was etcd's.  In
+# this guest all of them share two emulated CPUs, where real hypervisors
+# would each have their own.
+cpu_now() {
+	local hz p e=0 a=0
+	hz=$(getconf CLK_TCK)
+	e=$(awk '{ print $14 + $15 }' "/proc/$ETCD_PID/stat" 2>/dev/null || echo 0)
+	for p in "${AGENT[@]}"; do
+		a=$((a + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$((e * 1000 / hz)) $((a * 1000 / hz))"
+}
+cpu_json() { # "etcd agents" before, after
+	local e0 a0 e1 a1
+	read -r e0 a0 <<<"$1"
+	read -r e1 a1 <<<"$2"
+	jq -n -c --argjson e "$((e1 - e0))" --argjson a "$((a1 - a0))" \
+		'{etcd_cpu_ms: $e, agents_cpu_ms: $a}'
+}
+
+# What the agents logged (warning or worse) between two times: lines in
+# all, and the kinds that tell an overloaded directory.
+log_json() { # T0 T1
+	cat "$TMP"/mobd-hv*.log 2>/dev/null | awk -v a="$1" -v b="$2" '
+		$1 >= a && $1 <= b {
+			n++
+			if (/claim for .* failed/) claim++
+			if (/lease refresh failed/) refresh++
+			if (/lease not found|lease .* expired/) lost++
+		}
+		END {
+			printf "{\"agent_log_lines\": %d, \"claim_failures\": %d, " \
+				"\"lease_refresh_failures\": %d, \"lease_not_found\": %d}\n", \
+				n, claim, refresh, lost
+		}'
+}
+
 # Waits until CMD succeeds, for at most BENCH_WAIT seconds.  Only to know
 # when to stop: the times come from the monitors, so the poll can be slow
 # (every 0.5 s), and takes little CPU from what it measures.
@@ -458,8 +511,9 @@ mover_seen_by_all() { [ "$(first_seen "$MOVER_HOA" "$1" | wc -l)" -ge "$N" ]; }
 
 # One VM moves from hypervisor A to B; appends a sample to moves.jsonl.
 move_once() { # k a b
-	local k=$1 a=$2 b=$3 t_ann moa line per
+	local k=$1 a=$2 b=$3 t_ann moa line per cpu
 	truncate_monitors
+	cpu=$(cpu_now)
 	# The "migration": the VM's port leaves A for B, then the announcement.
 	ip -n "$(hv "$a")" link set vmport0 netns "$(hv "$b")"
 	ip -n "$(hv "$b")" link set vmport0 up
@@ -475,18 +529,23 @@ move_once() { # k a b
 	fi
 	moa=$(local_moa "$b" "$MOVER_HOA")
 	wait_done mover_seen_by_all "$moa"
+	# CPU from before the port moved until now: the announcement's
+	# 800 ms, the move, and up to one poll after it.
+	cpu=$(cpu_json "$cpu" "$(cpu_now)")
 	per=$(first_seen "$MOVER_HOA" "$moa" | per_hv_ms "$t_ann")
 	line=$(jq -c -n --argjson k "$k" --argjson a "$a" --argjson b "$b" --argjson n "$N" \
-		--arg hoa "$MOVER_HOA" --arg moa "$moa" --argjson t "$t_ann" --argjson per "$per" "$STATS"'
+		--arg hoa "$MOVER_HOA" --arg moa "$moa" --argjson t "$t_ann" --argjson per "$per" \
+		--argjson cpu "$cpu" "$STATS"'
 		($per | to_entries | map(select(.key != "hv\($b)")) | map(.value)) as $o |
 		{move: $k, from: $a, to: $b, hoa: $hoa, moa: $moa, t_announce: $t,
 		 per_hv_ms: $per, dst_local_ms: $per["hv\($b)"],
 		 others_seen: ($o | length), timed_out: (($o | length) < $n - 1),
 		 last_other_ms: (if ($o | length) == $n - 1 then ($o | max) else null end),
-		 median_other_ms: ($o | med | r1)}')
+		 median_other_ms: ($o | med | r1)} + $cpu')
 	echo "$line" >>"$TMP/moves.jsonl"
 	jq -r '"  move \(.move) hv\(.from) -> hv\(.to): local at hv\(.to) after \(.dst_local_ms) ms, " +
-		"last of \(.others_seen) other kernels \(.last_other_ms // "TIMEOUT") ms (median \(.median_other_ms))"' \
+		"last of \(.others_seen) other kernels \(.last_other_ms // "TIMEOUT") ms (median \(.median_other_ms)); " +
+		"CPU etcd \(.etcd_cpu_ms) ms, agents \(.agents_cpu_ms) ms"' \
 		<<<"$line"
 }
 
@@ -556,8 +615,9 @@ burst_json() { # NAME T0 T_ROUND1 DST MOA_PREFIX EXTRA_JSON
 		 first_other_ms: ($o | map(.first_ms) | min)} + $extra'
 }
 
-# Does every kernel bind each burst HoA to the MoA hv DST's kernel has?
-# (The monitors could in principle lose events; the tables cannot.)
+# Does every kernel bind each burst HoA to the MoA hv DST's kernel has,
+# and is it all BENCH_BURST of them?  (The monitors could in principle
+# lose events; the tables cannot.)
 burst_table() { # I
 	mobctl -n "$(hv "$1")" -j binding show |
 		jq -c '[.[] | select(.hoa | startswith("10.99.0.") | not) | {hoa, moa}] | sort_by(.hoa)'
@@ -577,36 +637,57 @@ burst_verify() { # DST -> number of kernels that agree on all
 burst_dels() {
 	cat "${MONS[@]}" | grep -c '"event":"binding","type":"del","hoa":"10\.99\.[1-9]'
 }
+burst_settled() { [ "$(burst_verify "$1")" = "$N" ]; }
+
+# After a burst: deletions seen, kernels agreeing with DST at once, then
+# the time until all agree (polled: each poll reads N tables, so this
+# is coarse, seconds under emulation), the CPU and the agents' logs.
+burst_after() { # T0 DST CPU_BEFORE
+	local t0=$1 dst=$2 agree settled=null
+	agree=$(burst_verify "$dst")
+	if [ "$agree" = "$N" ]; then
+		settled=$(ms "$t0" "$(now)")
+	elif wait_done burst_settled "$dst"; then
+		settled=$(ms "$t0" "$(now)")
+	fi
+	jq -n -c --argjson agree "$agree" --argjson dels "$(burst_dels)" --argjson settled "$settled" \
+		--argjson cpu "$(cpu_json "$3" "$(cpu_now)")" --argjson logs "$(log_json "$t0" "$(now)")" \
+		'{kernels_agreeing_at_completion: $agree, binding_dels_seen: $dels,
+		  all_kernels_agree_ms_polled: $settled} + $cpu + $logs'
+}
+
+BURST_SAY='"hv\(.to) had all \(.vms) local after \(.dst_local_last_ms) ms; last of " +
+	"\(.others_complete) other kernels complete after \(.last_other_ms // "TIMEOUT") ms\n" +
+	"    (first round of frames over \(.first_round_spread_ms) ms; \(.kernels_agreeing_at_completion)/" +
+	"\(.per_hv | length) kernels agreed then, all after \(.all_kernels_agree_ms_polled // "TIMEOUT") ms (polled); " +
+	"\(.binding_dels_seen) binding deletions;\n    CPU: etcd \(.etcd_cpu_ms) ms, agents \(.agents_cpu_ms) ms; " +
+	"agent log: \(.claim_failures) claim failures, \(.lease_refresh_failures) lease refresh failures, " +
+	"\(.lease_not_found) lease not found)"'
 
 run_burst() {
-	local out t0 t1 extra
+	local out t0 t1 cpu
 	pretty "N=$N: $BENCH_BURST VMs on hv1, learned at once"
 	setup_burst_vms
 	sleep "$BENCH_GAP"
 	truncate_monitors
+	cpu=$(cpu_now)
 	out=$(burst_send hello vb) || return
 	read -r t0 t1 <<<"$out"
 	wait_done burst_done "100.64.1." "$BENCH_BURST"
 	sleep 1
-	burst_json learn "$t0" "$t1" 1 "100.64.1." '{}' >"$TMP/learn.json"
-	jq -r '"  learn: hv1 had all \(.vms) local after \(.dst_local_last_ms) ms; " +
-		"last of \(.others_complete) other kernels complete after \(.last_other_ms // "TIMEOUT") ms"' \
-		"$TMP/learn.json"
+	burst_json learn "$t0" "$t1" 1 "100.64.1." "$(burst_after "$t0" 1 "$cpu")" >"$TMP/learn.json"
+	jq -r '"  learn: " + '"$BURST_SAY" "$TMP/learn.json"
 
 	pretty "N=$N: the $BENCH_BURST VMs migrate from hv1 to hv2 at once"
 	sleep "$BENCH_GAP"
 	truncate_monitors
+	cpu=$(cpu_now)
 	out=$(burst_send qemu vc) || return
 	read -r t0 t1 <<<"$out"
 	wait_done burst_done "100.64.2." "$BENCH_BURST"
 	sleep 1
-	extra=$(jq -n -c --argjson agree "$(burst_verify 2)" --argjson dels "$(burst_dels)" \
-		'{kernels_agreeing_with_hv2: $agree, binding_dels_seen: $dels}')
-	burst_json move "$t0" "$t1" 2 "100.64.2." "$extra" >"$TMP/burst.json"
-	jq -r '"  burst: hv2 had all \(.vms) local after \(.dst_local_last_ms) ms; last of " +
-		"\(.others_complete) other kernels complete after \(.last_other_ms // "TIMEOUT") ms " +
-		"(first round of frames over \(.first_round_spread_ms) ms; \(.kernels_agreeing_with_hv2)/" +
-		"'"$N"' kernels agree with hv2 afterwards; \(.binding_dels_seen) deletions)"' "$TMP/burst.json"
+	burst_json move "$t0" "$t1" 2 "100.64.2." "$(burst_after "$t0" 2 "$cpu")" >"$TMP/burst.json"
+	jq -r '"  burst: " + '"$BURST_SAY" "$TMP/burst.json"
 }
 
 run_size() {
@@ -681,6 +762,8 @@ run_size() {
 		 move_last_other_ms: {samples: $last, median: ($last | med | r1), max: ($last | max),
 			timed_out: ($moves | map(select(.last_other_ms == null)) | length)},
 		 move_last_other_rtts: {median: ($last | med | rts), max: ($last | max | rts)},
+		 move_cpu_ms_median: {etcd: ($moves | map(.etcd_cpu_ms // empty) | med),
+			agents: ($moves | map(.agents_cpu_ms // empty) | med)},
 		 learn_burst: $learn, learn_burst_rtts: ($learn.last_other_ms | rts),
 		 move_burst: $burst, move_burst_rtts: ($burst.last_other_ms | rts)}' >>"$TMP/sizes.jsonl"
 	# Agent, monitor and etcd logs with anything in them, for the record.
@@ -710,10 +793,11 @@ jq -s --arg kver "$KVER" --arg mobd "$("$MOBD" -V 2>&1 | head -n 1)" \
 	--arg etcd "$(/usr/bin/etcd --version 2>/dev/null | head -n 1)" --argjson cpus "$(nproc)" \
 	--argjson hvs "$(jarr $BENCH_HVS)" --argjson moves "$BENCH_MOVES" --argjson burst "$BENCH_BURST" \
 	--argjson bhvs "$(jarr $BENCH_BURST_HVS)" --argjson rttn "$BENCH_RTT_N" --argjson gap "$BENCH_GAP" \
-	--argjson secs "$((SECONDS - t_start))" --arg date "$(date -u +%FT%TZ)" '
+	--arg aconf "$BENCH_AGENT_CONF" --argjson secs "$((SECONDS - t_start))" --arg date "$(date -u +%FT%TZ)" '
 	{benchmark: "controlplane", date: $date, kernel: $kver, mobd: $mobd, etcd: $etcd,
 	 machine: {cpus: $cpus, emulation: "QEMU TCG, single-threaded (tests/lab/run-lab.sh)"},
 	 parameters: {hypervisors: $hvs, moves: $moves, burst_vms: $burst, burst_at: $bhvs,
+		agent_conf_extra: $aconf,
 		rtt_samples: $rttn, gap_s: $gap, family: "ipv4", lease_ttl_s: 10, log_level: "warning",
 		etcd_data: "tmpfs", announce: "RARP at 0/50/200/450/800 ms, then a gratuitous ARP",
 		timing: "mobctl -j monitor timestamp on every hypervisor, SCHED_FIFO; ms after the first RARP"},

@@ -4,7 +4,8 @@
 # Control-plane timings of mobd and etcd (tests/bench/controlplane.sh) in
 # the lab guest booted on KVER; the result is kept as
 # build/bench/controlplane-KVER.json, with the console as
-# build/bench/controlplane-KVER.log.  Numbers, not a test.
+# build/bench/controlplane-KVER.log (under BENCH_OUT instead if set).
+# Numbers, not a test.
 #
 #   tests/bench/run-controlplane.sh KVER
 #
@@ -29,12 +30,13 @@ for t in "build/$kver/kmod/mob.ko" build/agent/mobd build/agent/mobctl build/lab
 done
 
 envs=()
-for v in BENCH_HVS BENCH_MOVES BENCH_BURST BENCH_BURST_HVS BENCH_RTT_N BENCH_GAP BENCH_WAIT; do
+for v in BENCH_HVS BENCH_MOVES BENCH_BURST BENCH_BURST_HVS BENCH_RTT_N BENCH_GAP BENCH_WAIT \
+	BENCH_AGENT_CONF; do
 	[ -z "${!v+set}" ] || envs+=("$v=${!v}")
 done
 
 out=build/lab/$kver/out
-dest=build/bench
+dest=${BENCH_OUT:-build/bench}
 mkdir -p "$dest"
 # An old result must not pass for this run's.
 rm -f "$dest/controlplane-$kver.json"
