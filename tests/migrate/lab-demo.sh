@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# migrate-demo.sh inside the lab guest (nested TCG), from the host:
+#
+#   tests/migrate/lab-demo.sh [--tag TAG] [KVER] [VAR=VALUE...]
+#
+# builds the migration guest on the host first (the lab's work tree is
+# read-only), waits for build/qemu.lock (one QEMU-heavy job at a time on
+# this machine), runs tests/lab/run-lab.sh KVER -- tests/migrate/migrate-demo.sh
+# with the VAR=VALUE settings (MOB_MIG_*, MOB_LAB_MEM...), and, still
+# holding the lock, copies the results out of build/lab/KVER/out (which
+# the next run on that kernel deletes) to build/migrate/lab-results-KVER/
+# (lab-results-KVER-TAG with --tag).
+# KVER defaults to the newest lab kernel.  Exit status: run-lab.sh's.
+set -euo pipefail
+
+# One brace group, ended by exit: editing this file during a run is safe.
+{
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+worktree=$(cd "$here/../.." && pwd -P)
+kver=
+tag=
+if [ "${1:-}" = --tag ] && [ $# -ge 2 ]; then
+	tag=$2
+	shift 2
+fi
+if [ $# -gt 0 ] && [[ "$1" != *=* ]]; then
+	kver=$1
+	shift
+fi
+[ -n "$kver" ] || kver=$(ls -d /lib/modules/*/modules.dep | cut -d/ -f4 | sort -V | tail -1)
+settings=("$@")
+guest_kver=${MOB_MIG_KVER:-}
+for s in "${settings[@]}"; do
+	case "$s" in
+	MOB_MIG_KVER=*) guest_kver=${s#MOB_MIG_KVER=} ;;
+	*=*) ;;
+	*) echo "usage: $0 [KVER] [VAR=VALUE...]" >&2; exit 2 ;;
+	esac
+done
+[ -n "$guest_kver" ] || guest_kver=$(ls /boot/vmlinuz-* | sed 's|^/boot/vmlinuz-||' | sort -V | tail -1)
+"$here/mkguest.sh" --kver "$guest_kver"
+
+mkdir -p "$worktree/build/migrate"
+exec 8>"$worktree/build/qemu.lock"
+echo "lab-demo: waiting for build/qemu.lock" >&2
+flock 8
+echo "lab-demo: lock taken at $(date +%T)" >&2
+start=$(date +%s)
+rc=0
+# run-lab.sh's own settings (MOB_LAB_MEM...) in its environment; the
+# demo's on the guest command line (the guest does not inherit ours).
+host_env=() guest_env=()
+for s in "${settings[@]}"; do
+	case "$s" in
+	MOB_LAB_*) host_env+=("$s") ;;
+	*) guest_env+=("$s") ;;
+	esac
+done
+env "${host_env[@]}" "$worktree/tests/lab/run-lab.sh" "$kver" --timeout "${MOB_MIG_LAB_TIMEOUT:-3000}" \
+	-- env "${guest_env[@]}" tests/migrate/migrate-demo.sh || rc=$?
+res=$worktree/build/migrate/lab-results-$kver${tag:+-$tag}
+rm -rf "$res"
+if [ -d "$worktree/build/lab/$kver/out/migrate" ]; then
+	cp -r "$worktree/build/lab/$kver/out/migrate" "$res"
+	cp "$worktree/build/lab/$kver/console.log" "$res/lab-console.log"
+fi
+flock -u 8
+echo "lab-demo: run-lab.sh exited $rc after $(($(date +%s) - start)) s; results in ${res#"$worktree"/}"
+exit $rc
+}
