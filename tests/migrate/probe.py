@@ -101,8 +101,8 @@ def icmp(dst, interval, out):
         delay = start + seq * interval - time.time()
         if delay > 0:
             stop.wait(delay)
-    # Replies still in flight.
-    time.sleep(1.0)
+    # Replies still in flight (the lab's nested guest can take seconds).
+    time.sleep(5.0)
     stop.set()
     th.join()
     with open(out, "w") as f:
@@ -168,6 +168,13 @@ def load(out):
 
 def analyze(out, interval, t0, t1):
     rows = [r for r in load(out) if t0 <= r[1] <= t1]
+    # Probes after the last answered one: the prober stopped before their
+    # replies could come (or the guest died); not counted as downtime.
+    answered = [i for i, r in enumerate(rows) if r[2] is not None]
+    if answered and answered[-1] < len(rows) - 1:
+        print("trailing_unanswered %d (sent after the last answered probe, not counted)" %
+              (len(rows) - 1 - answered[-1]))
+        rows = rows[:answered[-1] + 1]
     lost = [r for r in rows if r[2] is None]
     print("probes %d in window, answered %d, lost %d" %
           (len(rows), len(rows) - len(lost), len(lost)))
