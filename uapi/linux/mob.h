@@ -118,7 +118,51 @@
  *   prefix holds a binding's MoA.  DEL: -ENOENT if absent.  Changes are
  *   announced as MOB_CMD_PREFIX_NEW / MOB_CMD_PREFIX_DEL.
  *
- * MOB_CMD_STATS_GET
+ * MOB_CMD_ALIAS_NEW, MOB_CMD_ALIAS_DEL, MOB_CMD_ALIAS_GET, MOB_CMD_ALIAS_FLUSH
+ * ---------------------------------------------------------------------------
+ *
+ *   An alias is one more MoA for a HoA, usually for a short time around a
+ *   migration.  It is used only by the translation from the wire (the
+ *   prerouting hook, before conntrack), in two ways:
+ *
+ *   - A packet whose source is the alias, toward a local VM, has its source
+ *     translated to the alias's HoA, as a remote binding's MoA would be.
+ *     This is how the other hypervisors accept a migrating VM's next MoA
+ *     before its binding changes, and its previous MoA for a while after.
+ *   - With MOB_ALIAS_A_TARGET4/6, a packet whose destination is the alias
+ *     has its destination rewritten to the target, and only that; the
+ *     packet is then routed on.  This is the old hypervisor's forwarding
+ *     entry: packets still sent to the MoA a VM had there follow it to its
+ *     new MoA.  Counted in MOB_STATS_A_XLAT_FWD.
+ *
+ *   MOB_A_ALIAS: NLA_NESTED
+ *     MOB_ALIAS_A_MOA4 | MOB_ALIAS_A_MOA6         required: the alias
+ *     MOB_ALIAS_A_HOA4 | MOB_ALIAS_A_HOA6         NEW: required
+ *     MOB_ALIAS_A_TARGET4 | MOB_ALIAS_A_TARGET6   NEW: optional
+ *     MOB_ALIAS_A_TIMEOUT: NLA_U32                NEW: optional, ms,
+ *                                                 1 .. MOB_ALIAS_TIMEOUT_MAX;
+ *                                                 absent: until deleted
+ *
+ *   NEW adds the alias, or replaces the alias with the same MoA whole (HoA,
+ *   target and timeout; its counter carries over).  All addresses are
+ *   unicast and of one family; the alias differs from its HoA and from its
+ *   target.  The alias may not be a binding's HoA or MoA (-EEXIST), nor lie
+ *   inside a home prefix (-EINVAL); the HoA may not be a binding's MoA; the
+ *   target may not be a home address, nor an alias itself (no chains).
+ *   Aliases count against their own limit, the namespace's maximum number
+ *   of bindings (-ENOSPC).  DEL and GET name the alias by its MoA (-ENOENT
+ *   if absent); GET with NLM_F_DUMP lists them all.  A reply carries the
+ *   attributes above (TIMEOUT as given) plus MOB_ALIAS_A_EXPIRES (u32, ms
+ *   left; absent without timeout) and MOB_ALIAS_A_PACKETS (u64, packets
+ *   translated through it).  FLUSH deletes every alias (no attribute).
+ *
+ *   A MOB_CMD_BINDING_NEW whose MoA is an alias of the same HoA takes the
+ *   alias's place in the same step (a packet sees one or the other); an
+ *   alias of another HoA makes it fail with -EEXIST.  An alias whose timeout
+ *   passes is deleted.  Every change, the expiry included, is announced on
+ *   the events group as MOB_CMD_ALIAS_NEW / MOB_CMD_ALIAS_DEL with the
+ *   alias's attributes, or one MOB_CMD_ALIAS_FLUSH without attributes.
+ * * MOB_CMD_STATS_GET
  * -----------------
  *
  *   No attributes.  The reply is a MOB_CMD_STATS_GET message carrying
@@ -175,6 +219,7 @@
 /* Limits: the home prefixes per namespace; the largest table size. */
 #define MOB_PREFIXES_MAX	64
 #define MOB_BINDINGS_LIMIT	(1U << 24)
+#define MOB_ALIAS_TIMEOUT_MAX	(24U * 3600 * 1000)	/* ms */
 
 enum mob_cmd {
 	MOB_CMD_UNSPEC,
@@ -191,6 +236,10 @@ enum mob_cmd {
 	MOB_CMD_NEIGH,		/* event only */
 	MOB_CMD_ANNOUNCE,	/* event only */
 	MOB_CMD_UNKNOWN_HOA,	/* event only */
+	MOB_CMD_ALIAS_NEW,
+	MOB_CMD_ALIAS_DEL,
+	MOB_CMD_ALIAS_GET,
+	MOB_CMD_ALIAS_FLUSH,
 	__MOB_CMD_MAX
 };
 #define MOB_CMD_MAX (__MOB_CMD_MAX - 1)
@@ -202,6 +251,7 @@ enum mob_attr {
 	MOB_A_STATS,		/* nest: enum mob_stats_attr */
 	MOB_A_CONFIG,		/* nest: enum mob_config_attr */
 	MOB_A_EVENT,		/* nest: enum mob_event_attr */
+	MOB_A_ALIAS,		/* nest: enum mob_alias_attr */
 	__MOB_A_MAX
 };
 #define MOB_A_MAX (__MOB_A_MAX - 1)
@@ -251,6 +301,22 @@ enum mob_binding_stats_attr {
 };
 #define MOB_BINDING_STATS_A_MAX (__MOB_BINDING_STATS_A_MAX - 1)
 
+enum mob_alias_attr {
+	MOB_ALIAS_A_UNSPEC,
+	MOB_ALIAS_A_PAD,
+	MOB_ALIAS_A_MOA4,		/* the alias */
+	MOB_ALIAS_A_MOA6,
+	MOB_ALIAS_A_HOA4,
+	MOB_ALIAS_A_HOA6,
+	MOB_ALIAS_A_TARGET4,		/* forward packets to it to here */
+	MOB_ALIAS_A_TARGET6,
+	MOB_ALIAS_A_TIMEOUT,		/* u32, ms */
+	MOB_ALIAS_A_EXPIRES,		/* u32, ms left; replies only */
+	MOB_ALIAS_A_PACKETS,		/* u64; replies only */
+	__MOB_ALIAS_A_MAX
+};
+#define MOB_ALIAS_A_MAX (__MOB_ALIAS_A_MAX - 1)
+
 enum mob_prefix_attr {
 	MOB_PREFIX_A_UNSPEC,
 	MOB_PREFIX_A_ADDR4,
@@ -278,6 +344,8 @@ enum mob_stats_attr {
 	MOB_STATS_A_DROP_NOMEM,		/* could not make headers writable */
 	MOB_STATS_A_EVENTS,		/* data-plane events sent */
 	MOB_STATS_A_EVENTS_SUPPRESSED,	/* rate limited or failed */
+	MOB_STATS_A_ALIASES,		/* u32 */
+	MOB_STATS_A_XLAT_FWD,		/* forwarded to an alias's target */
 	__MOB_STATS_A_MAX
 };
 #define MOB_STATS_A_MAX (__MOB_STATS_A_MAX - 1)
