@@ -156,6 +156,12 @@ int mob_build_prefix_dump(struct mob_nl *h);
 int mob_build_stats_get(struct mob_nl *h);
 int mob_build_config_get(struct mob_nl *h);
 int mob_build_config_set(struct mob_nl *h, uint32_t max_bindings);
+struct mob_alias_info;
+int mob_build_alias_new(struct mob_nl *h, const struct mob_alias_info *a);
+int mob_build_alias_del(struct mob_nl *h, int family, const union mob_ip *moa);
+int mob_build_alias_get(struct mob_nl *h, int family, const union mob_ip *moa);
+int mob_build_alias_dump(struct mob_nl *h);
+int mob_build_alias_flush(struct mob_nl *h);
 
 /* Parsed messages.  Absent attributes read as zero. */
 struct mob_binding_stats {
@@ -179,6 +185,20 @@ struct mob_binding_info {
 	bool has_prev;			/* replace event: the binding before */
 	union mob_ip prev_moa;
 	uint8_t prev_kind;
+};
+
+/* An alias (uapi: MOB_CMD_ALIAS_*): one more MoA for a HoA. */
+struct mob_alias_info {
+	int family;			/* of the alias; 0 if absent */
+	union mob_ip moa;		/* the alias */
+	bool has_hoa;
+	union mob_ip hoa;
+	bool has_target;		/* forward packets to MOA to TARGET */
+	union mob_ip target;
+	uint32_t timeout_ms;		/* 0: none */
+	bool has_expires;		/* replies: ms left */
+	uint32_t expires_ms;
+	uint64_t packets;		/* replies */
 };
 
 struct mob_prefix_info {
@@ -211,7 +231,9 @@ struct mob_event_info {
 struct mob_msg {
 	uint8_t cmd;
 	bool has_binding, has_prefix, has_stats, has_config, has_event;
+	bool has_alias;
 	struct mob_binding_info binding;
+	struct mob_alias_info alias;
 	struct mob_prefix_info prefix;
 	struct mob_stats_info stats;
 	struct mob_config_info config;
