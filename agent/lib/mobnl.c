@@ -690,6 +690,90 @@ int mob_build_config_set(struct mob_nl *h, uint32_t max_bindings)
 	return 0;
 }
 
+/*
+ * Aliases.  The builders check what the kernel would refuse for the form
+ * of the request (a family that is neither IPv4 nor IPv6, a missing HoA,
+ * a timeout above MOB_ALIAS_TIMEOUT_MAX) before touching h->req; what
+ * depends on the table (and on unicast addresses) is the kernel's to say.
+ */
+static bool alias_family_ok(int family)
+{
+	return family == AF_INET || family == AF_INET6;
+}
+
+int mob_build_alias_new(struct mob_nl *h, const struct mob_alias_info *a)
+{
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+	int err;
+
+	if (!a || !alias_family_ok(a->family) || !a->has_hoa ||
+	    a->timeout_ms > MOB_ALIAS_TIMEOUT_MAX)
+		return -EINVAL;
+	nlh = mob_nl_request(h, MOB_CMD_ALIAS_NEW, 0);
+	nest = mob_nl_nest_start(nlh, MOB_A_ALIAS);
+	if (!nest)
+		return -EMSGSIZE;
+	err = mob_nl_put_addr(nlh, MOB_ALIAS_A_MOA4, MOB_ALIAS_A_MOA6,
+			      a->family, &a->moa);
+	if (!err)
+		err = mob_nl_put_addr(nlh, MOB_ALIAS_A_HOA4, MOB_ALIAS_A_HOA6,
+				      a->family, &a->hoa);
+	if (!err && a->has_target)
+		err = mob_nl_put_addr(nlh, MOB_ALIAS_A_TARGET4,
+				      MOB_ALIAS_A_TARGET6, a->family,
+				      &a->target);
+	if (!err && a->timeout_ms)
+		err = mob_nl_put_u32(nlh, MOB_ALIAS_A_TIMEOUT, a->timeout_ms);
+	if (err)
+		return err;
+	mob_nl_nest_end(nlh, nest);
+	return 0;
+}
+
+static int build_alias_moa(struct mob_nl *h, uint8_t cmd, int family,
+			   const union mob_ip *moa)
+{
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+	int err;
+
+	if (!moa || !alias_family_ok(family))
+		return -EINVAL;
+	nlh = mob_nl_request(h, cmd, 0);
+	nest = mob_nl_nest_start(nlh, MOB_A_ALIAS);
+	if (!nest)
+		return -EMSGSIZE;
+	err = mob_nl_put_addr(nlh, MOB_ALIAS_A_MOA4, MOB_ALIAS_A_MOA6, family,
+			      moa);
+	if (err)
+		return err;
+	mob_nl_nest_end(nlh, nest);
+	return 0;
+}
+
+int mob_build_alias_del(struct mob_nl *h, int family, const union mob_ip *moa)
+{
+	return build_alias_moa(h, MOB_CMD_ALIAS_DEL, family, moa);
+}
+
+int mob_build_alias_get(struct mob_nl *h, int family, const union mob_ip *moa)
+{
+	return build_alias_moa(h, MOB_CMD_ALIAS_GET, family, moa);
+}
+
+int mob_build_alias_dump(struct mob_nl *h)
+{
+	mob_nl_request(h, MOB_CMD_ALIAS_GET, NLM_F_DUMP);
+	return 0;
+}
+
+int mob_build_alias_flush(struct mob_nl *h)
+{
+	mob_nl_request(h, MOB_CMD_ALIAS_FLUSH, 0);
+	return 0;
+}
+
 /* Parsing. */
 
 /* One address of a 4/16-byte pair; a second one (either variant) is bad. */
@@ -805,6 +889,60 @@ static int parse_binding(const struct nlattr *nest, struct mob_binding_info *b)
 	return 0;
 }
 
+struct alias_parse {
+	struct mob_alias_info *a;
+	int moa, hoa, target;		/* family seen, 0 if none */
+};
+
+static int alias_cb(const struct nlattr *attr, void *data)
+{
+	struct alias_parse *ap = data;
+	struct mob_alias_info *a = ap->a;
+
+	switch (mnl_attr_get_type(attr)) {
+	case MOB_ALIAS_A_MOA4:
+		return get_addr(attr, AF_INET, &ap->moa, &a->moa);
+	case MOB_ALIAS_A_MOA6:
+		return get_addr(attr, AF_INET6, &ap->moa, &a->moa);
+	case MOB_ALIAS_A_HOA4:
+		return get_addr(attr, AF_INET, &ap->hoa, &a->hoa);
+	case MOB_ALIAS_A_HOA6:
+		return get_addr(attr, AF_INET6, &ap->hoa, &a->hoa);
+	case MOB_ALIAS_A_TARGET4:
+		return get_addr(attr, AF_INET, &ap->target, &a->target);
+	case MOB_ALIAS_A_TARGET6:
+		return get_addr(attr, AF_INET6, &ap->target, &a->target);
+	case MOB_ALIAS_A_TIMEOUT:
+		return get_u32(attr, &a->timeout_ms);
+	case MOB_ALIAS_A_EXPIRES:
+		a->has_expires = true;
+		return get_u32(attr, &a->expires_ms);
+	case MOB_ALIAS_A_PACKETS:
+		return get_u64(attr, &a->packets);
+	}
+	return 0;
+}
+
+static int parse_alias(const struct nlattr *nest, struct mob_alias_info *a)
+{
+	struct alias_parse ap = { .a = a };
+	int err;
+
+	err = attr_walk_nested(nest, alias_cb, &ap);
+	if (err)
+		return err;
+	/* Every address of an alias is of one family. */
+	if ((ap.moa && ap.hoa && ap.moa != ap.hoa) ||
+	    (ap.moa && ap.target && ap.moa != ap.target) ||
+	    (ap.hoa && ap.target && ap.hoa != ap.target))
+		return -EINVAL;
+	/* As for a binding's HoA: 0 when the key, the alias, is absent. */
+	a->family = ap.moa;
+	a->has_hoa = ap.hoa != 0;
+	a->has_target = ap.target != 0;
+	return 0;
+}
+
 struct prefix_parse {
 	struct mob_prefix_info *p;
 	int family;
@@ -856,6 +994,7 @@ static int stats_cb(const struct nlattr *attr, void *data)
 	case MOB_STATS_A_BINDINGS_REMOTE:
 	case MOB_STATS_A_BINDINGS_MAX:
 	case MOB_STATS_A_PREFIXES:
+	case MOB_STATS_A_ALIASES:
 		err = get_u32(attr, &v32);
 		s->counter[type] = v32;
 		break;
@@ -933,6 +1072,9 @@ static int msg_cb(const struct nlattr *attr, void *data)
 	case MOB_A_EVENT:
 		seen = &m->has_event;
 		break;
+	case MOB_A_ALIAS:
+		seen = &m->has_alias;
+		break;
 	default:
 		return 0;
 	}
@@ -953,6 +1095,9 @@ static int msg_cb(const struct nlattr *attr, void *data)
 		break;
 	case MOB_A_CONFIG:
 		err = attr_walk_nested(attr, config_cb, &m->config);
+		break;
+	case MOB_A_ALIAS:
+		err = parse_alias(attr, &m->alias);
 		break;
 	default:
 		err = attr_walk_nested(attr, event_cb, &m->event);

@@ -156,6 +156,13 @@ int mob_build_prefix_dump(struct mob_nl *h);
 int mob_build_stats_get(struct mob_nl *h);
 int mob_build_config_get(struct mob_nl *h);
 int mob_build_config_set(struct mob_nl *h, uint32_t max_bindings);
+/*
+ * Aliases (MOB_CMD_ALIAS_*).  ALIAS_NEW sends the MoA, the HoA, the target
+ * if has_target and the timeout if timeout_ms is not 0; the reply-only
+ * fields (expires, packets) are ignored.  -EINVAL, with h->req left as it
+ * was, for a family other than AF_INET/AF_INET6, a NEW without has_hoa, a
+ * timeout above MOB_ALIAS_TIMEOUT_MAX, or a NULL argument.
+ */
 struct mob_alias_info;
 int mob_build_alias_new(struct mob_nl *h, const struct mob_alias_info *a);
 int mob_build_alias_del(struct mob_nl *h, int family, const union mob_ip *moa);

@@ -134,6 +134,21 @@ static const char *attr_name(const uint16_t *path, int depth)
 			return "dev";
 		}
 		break;
+	case MOB_A_ALIAS:
+		switch (path[1]) {
+		case MOB_ALIAS_A_MOA4:
+		case MOB_ALIAS_A_MOA6:
+			return "MoA";
+		case MOB_ALIAS_A_HOA4:
+		case MOB_ALIAS_A_HOA6:
+			return "HoA";
+		case MOB_ALIAS_A_TARGET4:
+		case MOB_ALIAS_A_TARGET6:
+			return "target";
+		case MOB_ALIAS_A_TIMEOUT:
+			return "timeout";
+		}
+		break;
 	case MOB_A_PREFIX:
 		switch (path[1]) {
 		case MOB_PREFIX_A_ADDR4:

@@ -13,8 +13,8 @@ static void usage(FILE *f)
 	fputs("Usage: mobctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 	      "       mobctl help\n"
 	      "       mobctl [ OPTIONS ] -b[atch] FILE\n"
-	      "where  OBJECT := { binding | prefix | stats | config | monitor |\n"
-	      "                   vm | pool | site }\n"
+	      "where  OBJECT := { binding | alias | prefix | stats | config |\n"
+	      "                   monitor | vm | pool | site }\n"
 	      "       OPTIONS := { -j[son] | -p[retty] | -s[tatistics] | -n[etns] NETNS |\n"
 	      "                    -c[ontrol] SOCKET | -V[ersion] | -h[elp] }\n"
 	      "vm, pool and site ask the agent (mobd) over SOCKET (default\n"
@@ -30,6 +30,7 @@ static int do_help(int argc, char **argv)
 
 static const struct mobctl_cmd objects[] = {
 	{ "binding", do_binding },
+	{ "alias", do_alias },
 	{ "prefix", do_prefix },
 	{ "stats", do_stats },
 	{ "config", do_config },

@@ -61,6 +61,13 @@ int mobctl_binding_parse_new(int argc, char **argv, struct mob_binding_info *b);
 void mobctl_print_binding(struct mob_out *o, const struct mob_binding_info *b);
 extern const struct mobctl_cmd mobctl_binding_cmds[];
 
+/* alias.c */
+int do_alias(int argc, char **argv);
+int mobctl_alias_parse_new(int argc, char **argv, struct mob_alias_info *a);
+void mobctl_print_alias(struct mob_out *o, const struct mob_alias_info *a,
+			bool packets);
+extern const struct mobctl_cmd mobctl_alias_cmds[];
+
 /* prefix.c */
 int do_prefix(int argc, char **argv);
 int mobctl_prefix_parse(int argc, char **argv, struct mob_prefix_info *p);

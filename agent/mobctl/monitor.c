@@ -115,6 +115,19 @@ int mobctl_print_event(struct mob_out *o, const struct nlmsghdr *nlh)
 		if (kind)
 			mob_out_string(o, "kind", " %s", kind);
 		break;
+	case MOB_CMD_ALIAS_NEW:
+	case MOB_CMD_ALIAS_DEL:
+		if (!m.has_alias || !m.alias.family)
+			goto bad;
+		mob_out_string(o, "event", "%s", "alias");
+		mob_out_string(o, "type", " %s ",
+			       m.cmd == MOB_CMD_ALIAS_NEW ? "new" : "del");
+		mobctl_print_alias(o, &m.alias, mobctl_opts.stats > 0);
+		break;
+	case MOB_CMD_ALIAS_FLUSH:
+		mob_out_string(o, "event", "%s", "alias");
+		mob_out_string(o, "type", " %s", "flush");
+		break;
 	case MOB_CMD_PREFIX_NEW:
 	case MOB_CMD_PREFIX_DEL:
 		if (!m.has_prefix || !m.prefix.family)

@@ -104,6 +104,14 @@ static const struct {
 	{ mobctl_config_cmds, "s", NULL },	/* show or set */
 	{ mobctl_config_cmds, "se", "set" },
 	{ mobctl_config_cmds, "sh", "show" },
+	{ mobctl_alias_cmds, "a", "add" },
+	{ mobctl_alias_cmds, "d", "del" },
+	{ mobctl_alias_cmds, "g", "get" },
+	{ mobctl_alias_cmds, "s", "show" },
+	{ mobctl_alias_cmds, "l", "list" },
+	{ mobctl_alias_cmds, "f", "flush" },
+	{ mobctl_alias_cmds, "h", "help" },
+	{ mobctl_alias_cmds, "replace", NULL },
 };
 
 START_TEST(test_lookup)
@@ -159,6 +167,33 @@ static const struct {
 	{ do_prefix, "show x", 1, NULL, "Error: unexpected \"x\"\n" },
 	{ do_config, "set max-bindings 0", 1, NULL,
 	  "Error: Invalid max-bindings \"0\": expected a number from 1 to 16777216\n" },
+	{ do_alias, "x", 1, NULL,
+	  "Command \"x\" is unknown, try \"mobctl alias help\".\n" },
+	{ do_alias, "help", 0,
+	  "Usage: mobctl alias add MOA hoa HOA [ target TARGET ] [ timeout MS ]\n"
+	  "       mobctl alias del MOA\n"
+	  "       mobctl alias show [ MOA ]\n"
+	  "       mobctl alias flush\n", NULL },
+	{ do_alias, "add help", 0, "Usage: mobctl alias add", NULL },
+	{ do_alias, "del help", 0, "Usage: mobctl alias add", NULL },
+	{ do_alias, "show help", 0, "Usage: mobctl alias add", NULL },
+	{ do_alias, "flush help", 0, "Usage: mobctl alias add", NULL },
+	{ do_alias, "add 10.1.1.x hoa 10.99.0.11", 1, NULL,
+	  "Error: Invalid MoA \"10.1.1.x\": expected an IPv4 or IPv6 address\n" },
+	{ do_alias, "a 10.1.1.11 hoa 10.99.0.11 timeout 30s", 1, NULL,
+	  "Error: Invalid timeout \"30s\": expected milliseconds from 1 to 86400000\n" },
+	{ do_alias, "del", 1, NULL, "Error: missing MoA\n" },
+	{ do_alias, "del 10.1.1.x", 1, NULL,
+	  "Error: Invalid MoA \"10.1.1.x\": expected an IPv4 or IPv6 address\n" },
+	{ do_alias, "del 10.1.1.11 10.1.1.12", 1, NULL,
+	  "Error: unexpected \"10.1.1.12\" after the MoA\n" },
+	{ do_alias, "get", 1, NULL, "Error: missing MoA\n" },
+	{ do_alias, "show 2001:db8::zz", 1, NULL,
+	  "Error: Invalid MoA \"2001:db8::zz\": expected an IPv4 or IPv6 address\n" },
+	{ do_alias, "show 10.1.1.11 extra", 1, NULL,
+	  "Error: unexpected \"extra\" after the MoA\n" },
+	{ do_alias, "flush 10.1.1.11", 1, NULL,
+	  "Error: unexpected \"10.1.1.11\"\n" },
 };
 
 START_TEST(test_dispatch)
@@ -284,6 +319,164 @@ START_TEST(test_binding_request)
 
 	ck_assert_uint_eq(h->req.nlh.nlmsg_len, nlh->nlmsg_len);
 	ck_assert_mem_eq(h->req.buf, want, nlh->nlmsg_len);
+}
+END_TEST
+
+static const struct {
+	const char *line;
+	const char *err;
+} alias_bad[] = {
+	{ "", "Error: missing MoA: expected MOA hoa HOA [ target TARGET ] [ timeout MS ]\n" },
+	{ "10.1.1.x hoa 10.99.0.11",
+	  "Error: Invalid MoA \"10.1.1.x\": expected an IPv4 or IPv6 address\n" },
+	{ "10.1.1.11 hoa 10.99.0.x",
+	  "Error: Invalid HoA \"10.99.0.x\": expected an IPv4 or IPv6 address\n" },
+	{ "10.1.1.11 hoa 10.99.0.11 target 10.1.2",
+	  "Error: Invalid target \"10.1.2\": expected an IPv4 or IPv6 address\n" },
+	{ "10.1.1.11", "Error: missing \"hoa HOA\"\n" },
+	{ "10.1.1.11 target 10.1.2.11 timeout 5", "Error: missing \"hoa HOA\"\n" },
+	{ "10.1.1.11 hoa", "Error: \"hoa\" needs an address\n" },
+	{ "10.1.1.11 hoa 10.99.0.11 target",
+	  "Error: \"target\" needs an address\n" },
+	{ "10.1.1.11 hoa 10.99.0.11 timeout",
+	  "Error: \"timeout\" needs a number of milliseconds\n" },
+	{ "10.1.1.11 hoa 10.99.0.11 hoa 10.99.0.12",
+	  "Error: duplicate \"hoa\"\n" },
+	{ "10.1.1.11 hoa 10.99.0.11 target 10.1.2.11 target 10.1.2.12",
+	  "Error: duplicate \"target\"\n" },
+	{ "10.1.1.11 hoa 10.99.0.11 timeout 5 timeout 6",
+	  "Error: duplicate \"timeout\"\n" },
+	{ "10.1.1.11 hoa 2001:db8:99::11",
+	  "Error: MoA and HoA must be the same address family\n" },
+	{ "2001:db8:1::11 hoa 2001:db8:99::11 target 10.1.2.11",
+	  "Error: MoA and target must be the same address family\n" },
+	{ "10.1.1.11 hoa 10.1.1.11", "Error: MoA and HoA must differ\n" },
+	{ "2001:db8:1::11 hoa 2001:db8:99::11 target 2001:db8:1:0::11",
+	  "Error: MoA and target must differ\n" },
+	{ "10.1.1.11 hoa 10.99.0.11 timeout 0",
+	  "Error: Invalid timeout \"0\": expected milliseconds from 1 to 86400000\n" },
+	{ "10.1.1.11 hoa 10.99.0.11 timeout 86400001",
+	  "Error: Invalid timeout \"86400001\": expected milliseconds from 1 to 86400000\n" },
+	{ "10.1.1.11 hoa 10.99.0.11 timeout -1",
+	  "Error: Invalid timeout \"-1\": expected milliseconds from 1 to 86400000\n" },
+	{ "10.1.1.11 hoa 10.99.0.11 timeout 1e3",
+	  "Error: Invalid timeout \"1e3\": expected milliseconds from 1 to 86400000\n" },
+	{ "10.1.1.11 hoa 10.99.0.11 t 5",
+	  "Error: unexpected \"t\": expected hoa, target or timeout\n" },
+	{ "10.1.1.11 hoa 10.99.0.11 local",
+	  "Error: unexpected \"local\": expected hoa, target or timeout\n" },
+	{ "10.1.1.11 moa 10.99.0.11",
+	  "Error: unexpected \"moa\": expected hoa, target or timeout\n" },
+};
+
+START_TEST(test_alias_parse_bad)
+{
+	struct mob_alias_info a;
+	int argc = split(alias_bad[_i].line);
+
+	ck_assert_int_lt(mobctl_alias_parse_new(argc, argv_buf, &a), 0);
+	ck_assert_str_eq(err_text(), alias_bad[_i].err);
+}
+END_TEST
+
+/* The request "alias add" sends, compared byte for byte. */
+static const struct {
+	const char *line;
+	int family;
+	const char *moa, *hoa, *target;	/* target NULL: none */
+	uint32_t timeout;
+} alias_good[] = {
+	{ "10.1.1.11 hoa 10.99.0.11 target 10.1.2.11 timeout 30000",
+	  AF_INET, "10.1.1.11", "10.99.0.11", "10.1.2.11", 30000 },
+	{ "10.1.2.11 hoa 10.99.0.11", AF_INET, "10.1.2.11", "10.99.0.11",
+	  NULL, 0 },
+	{ "10.1.1.11 timeout 1 ta 10.1.2.11 h 10.99.0.11", AF_INET,
+	  "10.1.1.11", "10.99.0.11", "10.1.2.11", 1 },
+	{ "10.1.1.11 hoa 10.99.0.11 ti 86400000", AF_INET, "10.1.1.11",
+	  "10.99.0.11", NULL, 86400000 },
+	{ "2001:db8:2::11 hoa 2001:db8:99::11 timeout 5000", AF_INET6,
+	  "2001:db8:2::11", "2001:db8:99::11", NULL, 5000 },
+	{ "2001:db8:1::11 hoa 2001:db8:99::11 target 2001:db8:2::11",
+	  AF_INET6, "2001:db8:1::11", "2001:db8:99::11", "2001:db8:2::11", 0 },
+};
+
+START_TEST(test_alias_request)
+{
+	struct mob_alias_info a;
+	int family = alias_good[_i].family;
+	union mob_ip moa = addr(family, alias_good[_i].moa);
+	union mob_ip hoa = addr(family, alias_good[_i].hoa);
+	union mob_ip target;
+	bool v4 = family == AF_INET;
+	size_t alen = v4 ? 4 : 16;
+	char want[MOB_NL_REQ_SIZE] __attribute__((aligned(4))) = { 0 };
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *genl;
+	struct nlattr *nest;
+	int argc = split(alias_good[_i].line);
+
+	ck_assert_int_eq(mobctl_alias_parse_new(argc, argv_buf, &a), 0);
+	ck_assert_str_eq(err_text() ? err_text() : "", "");
+	ck_assert_int_eq(a.family, family);
+	ck_assert(a.has_hoa);
+	ck_assert(a.has_target == (alias_good[_i].target != NULL));
+	ck_assert_uint_eq(a.timeout_ms, alias_good[_i].timeout);
+	ck_assert_int_eq(mob_build_alias_new(h, &a), 0);
+
+	nlh = mnl_nlmsg_put_header(want);
+	nlh->nlmsg_type = FAKE_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = MOB_CMD_ALIAS_NEW;
+	genl->version = MOB_GENL_VERSION;
+	nest = mnl_attr_nest_start(nlh, MOB_A_ALIAS);
+	mnl_attr_put(nlh, v4 ? MOB_ALIAS_A_MOA4 : MOB_ALIAS_A_MOA6, alen, &moa);
+	mnl_attr_put(nlh, v4 ? MOB_ALIAS_A_HOA4 : MOB_ALIAS_A_HOA6, alen, &hoa);
+	if (alias_good[_i].target) {
+		target = addr(family, alias_good[_i].target);
+		mnl_attr_put(nlh, v4 ? MOB_ALIAS_A_TARGET4 :
+			     MOB_ALIAS_A_TARGET6, alen, &target);
+	}
+	if (alias_good[_i].timeout)
+		mnl_attr_put_u32(nlh, MOB_ALIAS_A_TIMEOUT,
+				 alias_good[_i].timeout);
+	mnl_attr_nest_end(nlh, nest);
+
+	ck_assert_uint_eq(h->req.nlh.nlmsg_len, nlh->nlmsg_len);
+	ck_assert_mem_eq(h->req.buf, want, nlh->nlmsg_len);
+}
+END_TEST
+
+/* What the kernel's extack offset names in an alias request. */
+static const struct {
+	int attr;		/* index in the nest: 0 MoA, 1 HoA, 2 target, 3 timeout */
+	const char *err;
+} alias_extacks[] = {
+	{ 0, "Error: File exists\nkernel says: alias is a binding's MoA (at MoA)\n" },
+	{ 1, "Error: File exists\nkernel says: alias is a binding's MoA (at HoA)\n" },
+	{ 2, "Error: File exists\nkernel says: alias is a binding's MoA (at target)\n" },
+	{ 3, "Error: File exists\nkernel says: alias is a binding's MoA (at timeout)\n" },
+	{ -1, "Error: File exists\nkernel says: alias is a binding's MoA\n" },
+};
+
+START_TEST(test_alias_extack)
+{
+	struct mob_alias_info a;
+	const struct nlattr *at;
+	int i;
+
+	ck_assert_int_eq(mobctl_alias_parse_new(split("10.1.1.11 hoa 10.99.0.11 target 10.1.2.11 timeout 30000"),
+						argv_buf, &a), 0);
+	ck_assert_int_eq(mob_build_alias_new(h, &a), 0);
+	at = mnl_attr_get_payload(mnl_nlmsg_get_payload_offset(&h->req.nlh,
+								GENL_HDRLEN));
+	for (i = 0; i < alias_extacks[_i].attr; i++)
+		at = mnl_attr_next(at);
+	snprintf(h->ext_msg, sizeof(h->ext_msg), "alias is a binding's MoA");
+	h->ext_offset = alias_extacks[_i].attr < 0 ? 0 :
+		(uint32_t)((const char *)at - h->req.buf);
+	mobctl_report_nl_error(h, -EEXIST);
+	ck_assert_str_eq(err_text(), alias_extacks[_i].err);
 }
 END_TEST
 
@@ -437,6 +630,77 @@ START_TEST(test_binding_output)
 	mob_out_close_array(&o);
 	ck_assert_int_eq(mobctl_out_end(&o), 0);
 	ck_assert_str_eq(out_text(), binding_outputs[_i].want);
+}
+END_TEST
+
+/* One alias, printed as "alias show" does, text and JSON. */
+static struct mob_alias_info sample_alias(int variant)
+{
+	struct mob_alias_info a = {
+		.family = AF_INET,
+		.moa = addr(AF_INET, "10.1.1.11"),
+		.has_hoa = true,
+		.hoa = addr(AF_INET, "10.99.0.11"),
+		.has_target = true,
+		.target = addr(AF_INET, "10.1.2.11"),
+		.timeout_ms = 30000,
+		.has_expires = true,
+		.expires_ms = 12345,
+		.packets = 17,
+	};
+
+	if (variant == 1) {	/* a peer's pre-learned next MoA */
+		a.family = AF_INET6;
+		a.moa = addr(AF_INET6, "2001:db8:2::11");
+		a.hoa = addr(AF_INET6, "2001:db8:99::11");
+		a.has_target = false;
+		a.timeout_ms = 0;
+		a.has_expires = false;
+		a.expires_ms = 0;
+		a.packets = 0;
+	}
+	return a;
+}
+
+static const struct {
+	int variant;
+	bool json;
+	int stats;
+	const char *want;
+} alias_outputs[] = {
+	{ 0, false, 0,
+	  "10.1.1.11 hoa 10.99.0.11 target 10.1.2.11 timeout 30.000s expires 12.345s packets 17\n" },
+	{ 0, false, 1,
+	  "10.1.1.11 hoa 10.99.0.11 target 10.1.2.11 timeout 30.000s expires 12.345s packets 17\n" },
+	{ 0, false, 2,
+	  "10.1.1.11 hoa 10.99.0.11 target 10.1.2.11 timeout 30000ms expires 12345ms packets 17\n" },
+	{ 0, true, 0,
+	  "[{\"moa\":\"10.1.1.11\",\"hoa\":\"10.99.0.11\",\"target\":\"10.1.2.11\","
+	  "\"timeout_ms\":30000,\"expires_ms\":12345,\"packets\":17}]\n" },
+	{ 0, true, 2,
+	  "[{\"moa\":\"10.1.1.11\",\"hoa\":\"10.99.0.11\",\"target\":\"10.1.2.11\","
+	  "\"timeout_ms\":30000,\"expires_ms\":12345,\"packets\":17}]\n" },
+	{ 1, false, 0, "2001:db8:2::11 hoa 2001:db8:99::11 packets 0\n" },
+	{ 1, true, 0,
+	  "[{\"moa\":\"2001:db8:2::11\",\"hoa\":\"2001:db8:99::11\",\"packets\":0}]\n" },
+};
+
+START_TEST(test_alias_output)
+{
+	struct mob_alias_info a = sample_alias(alias_outputs[_i].variant);
+	struct mob_out o;
+
+	mobctl_opts.json = alias_outputs[_i].json;
+	mobctl_opts.stats = alias_outputs[_i].stats;
+	mobctl_out_init(&o);
+	mob_out_open_array(&o, NULL);
+	mob_out_open_object(&o, NULL);
+	mobctl_print_alias(&o, &a, true);
+	mob_out_close_object(&o);
+	mob_out_nl(&o);
+	mob_out_close_array(&o);
+	ck_assert_int_eq(mobctl_out_end(&o), 0);
+	ck_assert_str_eq(out_text(), alias_outputs[_i].want);
 }
 END_TEST
 
@@ -616,6 +880,29 @@ static void ev_future_type(struct nlmsghdr *nlh)
 	ev_event(nlh, 99, AF_INET, NULL, "10.99.0.11", false);
 }
 
+static void ev_alias_forward(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, MOB_A_ALIAS);
+
+	ev_put_addr(nlh, MOB_ALIAS_A_MOA4, AF_INET, "10.1.1.11");
+	ev_put_addr(nlh, MOB_ALIAS_A_HOA4, AF_INET, "10.99.0.11");
+	ev_put_addr(nlh, MOB_ALIAS_A_TARGET4, AF_INET, "10.1.2.11");
+	mnl_attr_put_u32(nlh, MOB_ALIAS_A_TIMEOUT, 30000);
+	mnl_attr_put_u32(nlh, MOB_ALIAS_A_EXPIRES, 30000);
+	mnl_attr_put_u64(nlh, MOB_ALIAS_A_PACKETS, 0);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void ev_alias_next6(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, MOB_A_ALIAS);
+
+	ev_put_addr(nlh, MOB_ALIAS_A_MOA6, AF_INET6, "2001:db8:2::11");
+	ev_put_addr(nlh, MOB_ALIAS_A_HOA6, AF_INET6, "2001:db8:99::11");
+	mnl_attr_put_u64(nlh, MOB_ALIAS_A_PACKETS, 42);
+	mnl_attr_nest_end(nlh, n);
+}
+
 static const struct {
 	uint8_t cmd;
 	void (*build)(struct nlmsghdr *nlh);
@@ -671,6 +958,21 @@ static const struct {
 	  "neigh type-99 dev lo target 10.99.0.11\n",
 	  "{\"event\":\"neigh\",\"type\":\"type-99\",\"dev\":\"lo\","
 	  "\"ifindex\":1,\"target\":\"10.99.0.11\"}\n" },
+	{ MOB_CMD_ALIAS_NEW, ev_alias_forward,
+	  "alias new 10.1.1.11 hoa 10.99.0.11 target 10.1.2.11 timeout 30.000s expires 30.000s\n",
+	  "{\"event\":\"alias\",\"type\":\"new\",\"moa\":\"10.1.1.11\","
+	  "\"hoa\":\"10.99.0.11\",\"target\":\"10.1.2.11\",\"timeout_ms\":30000,"
+	  "\"expires_ms\":30000}\n" },
+	{ MOB_CMD_ALIAS_NEW, ev_alias_next6,
+	  "alias new 2001:db8:2::11 hoa 2001:db8:99::11\n",
+	  "{\"event\":\"alias\",\"type\":\"new\",\"moa\":\"2001:db8:2::11\","
+	  "\"hoa\":\"2001:db8:99::11\"}\n" },
+	{ MOB_CMD_ALIAS_DEL, ev_alias_next6,
+	  "alias del 2001:db8:2::11 hoa 2001:db8:99::11\n",
+	  "{\"event\":\"alias\",\"type\":\"del\",\"moa\":\"2001:db8:2::11\","
+	  "\"hoa\":\"2001:db8:99::11\"}\n" },
+	{ MOB_CMD_ALIAS_FLUSH, ev_nothing, "alias flush\n",
+	  "{\"event\":\"alias\",\"type\":\"flush\"}\n" },
 	{ 42, ev_nothing, "unknown cmd 42\n",
 	  "{\"event\":\"unknown\",\"cmd\":42}\n" },
 };
@@ -715,6 +1017,64 @@ START_TEST(test_event_bad)
 }
 END_TEST
 
+/* With -s an alias event carries its counter, as a binding's its stats. */
+START_TEST(test_alias_event_stats)
+{
+	struct nlmsghdr *nlh;
+	struct mob_out o;
+
+	mobctl_opts.stats = 1;
+	nlh = ev_start(MOB_CMD_ALIAS_DEL);
+	ev_alias_next6(nlh);
+	mobctl_out_init(&o);
+	ck_assert_int_eq(mobctl_print_event(&o, nlh), 0);
+	ck_assert_int_eq(mob_out_end(&o), 0);
+	mobctl_opts.json = true;
+	mobctl_out_init(&o);
+	ck_assert_int_eq(mobctl_print_event(&o, nlh), 0);
+	ck_assert_int_eq(mob_out_end(&o), 0);
+	ck_assert_str_eq(out_text(),
+			 "alias del 2001:db8:2::11 hoa 2001:db8:99::11 packets 42\n"
+			 "{\"event\":\"alias\",\"type\":\"del\",\"moa\":"
+			 "\"2001:db8:2::11\",\"hoa\":\"2001:db8:99::11\","
+			 "\"packets\":42}\n");
+}
+END_TEST
+
+START_TEST(test_alias_event_bad)
+{
+	struct nlmsghdr *nlh;
+	struct nlattr *n;
+	struct mob_out o;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		mobctl_opts.json = i;
+		mobctl_out_init(&o);
+		/* No alias nest. */
+		nlh = ev_start(MOB_CMD_ALIAS_NEW);
+		ck_assert_int_eq(mobctl_print_event(&o, nlh), -EBADMSG);
+		nlh = ev_start(MOB_CMD_ALIAS_DEL);
+		ck_assert_int_eq(mobctl_print_event(&o, nlh), -EBADMSG);
+		/* A nest without the alias itself. */
+		nlh = ev_start(MOB_CMD_ALIAS_DEL);
+		n = mnl_attr_nest_start(nlh, MOB_A_ALIAS);
+		ev_put_addr(nlh, MOB_ALIAS_A_HOA4, AF_INET, "10.99.0.11");
+		mnl_attr_nest_end(nlh, n);
+		ck_assert_int_eq(mobctl_print_event(&o, nlh), -EBADMSG);
+		/* Mixed families. */
+		nlh = ev_start(MOB_CMD_ALIAS_NEW);
+		n = mnl_attr_nest_start(nlh, MOB_A_ALIAS);
+		ev_put_addr(nlh, MOB_ALIAS_A_MOA4, AF_INET, "10.1.1.11");
+		ev_put_addr(nlh, MOB_ALIAS_A_HOA6, AF_INET6, "2001:db8:99::11");
+		mnl_attr_nest_end(nlh, n);
+		ck_assert_int_eq(mobctl_print_event(&o, nlh), -EINVAL);
+		ck_assert_int_eq(mob_out_end(&o), 0);
+	}
+	ck_assert_str_eq(out_text() ? out_text() : "", "");
+}
+END_TEST
+
 START_TEST(test_stats_output)
 {
 	struct mob_stats_info s;
@@ -740,6 +1100,38 @@ START_TEST(test_stats_output)
 			 "drop-leak                      0\n"
 			 "{\"bindings_local\":2,\"xlat_in\":123456789012,"
 			 "\"drop_leak\":0}\n");
+}
+END_TEST
+
+START_TEST(test_stats_output_alias)
+{
+	struct mob_stats_info s;
+	struct mob_out o;
+
+	memset(&s, 0, sizeof(s));
+	s.present[MOB_STATS_A_PREFIXES] = true;
+	s.counter[MOB_STATS_A_PREFIXES] = 1;
+	s.present[MOB_STATS_A_ALIASES] = true;
+	s.counter[MOB_STATS_A_ALIASES] = 2;
+	s.present[MOB_STATS_A_XLAT_OUT] = true;
+	s.counter[MOB_STATS_A_XLAT_OUT] = 10;
+	s.present[MOB_STATS_A_XLAT_FWD] = true;
+	s.counter[MOB_STATS_A_XLAT_FWD] = 77;
+
+	mobctl_out_init(&o);
+	mobctl_print_stats(&o, &s);
+	ck_assert_int_eq(mob_out_end(&o), 0);
+	mobctl_opts.json = true;
+	mobctl_out_init(&o);
+	mobctl_print_stats(&o, &s);
+	ck_assert_int_eq(mob_out_end(&o), 0);
+	ck_assert_str_eq(out_text(),
+			 "prefixes                       1\n"
+			 "aliases                        2\n"
+			 "xlat-out                      10\n"
+			 "xlat-fwd                      77\n"
+			 "{\"prefixes\":1,\"aliases\":2,\"xlat_out\":10,"
+			 "\"xlat_fwd\":77}\n");
 }
 END_TEST
 
@@ -831,6 +1223,10 @@ Suite *mobctl_suite(void)
 	tcase_add_loop_test(tc, test_binding_request, 0,
 			    ARRAY_SIZE(binding_good));
 	tcase_add_test(tc, test_prefix_request);
+	tcase_add_loop_test(tc, test_alias_parse_bad, 0, ARRAY_SIZE(alias_bad));
+	tcase_add_loop_test(tc, test_alias_request, 0, ARRAY_SIZE(alias_good));
+	tcase_add_loop_test(tc, test_alias_extack, 0,
+			    ARRAY_SIZE(alias_extacks));
 	tcase_add_loop_test(tc, test_config_set, 0, ARRAY_SIZE(config_sets));
 	suite_add_tcase(s, tc);
 
@@ -842,7 +1238,12 @@ Suite *mobctl_suite(void)
 	tcase_add_test(tc, test_out_misuse);
 	tcase_add_loop_test(tc, test_event_output, 0, 2 * ARRAY_SIZE(events));
 	tcase_add_test(tc, test_event_bad);
+	tcase_add_loop_test(tc, test_alias_output, 0,
+			    ARRAY_SIZE(alias_outputs));
+	tcase_add_test(tc, test_alias_event_stats);
+	tcase_add_test(tc, test_alias_event_bad);
 	tcase_add_test(tc, test_stats_output);
+	tcase_add_test(tc, test_stats_output_alias);
 	tcase_add_test(tc, test_format_msec);
 	suite_add_tcase(s, tc);
 	return s;

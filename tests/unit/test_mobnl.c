@@ -283,6 +283,233 @@ START_TEST(test_build_full)
 }
 END_TEST
 
+/* The request an alias NEW must be, built here with libmnl. */
+static size_t want_alias_new(char *buf, int family, const union mob_ip *moa,
+			     const union mob_ip *hoa,
+			     const union mob_ip *target, uint32_t timeout)
+{
+	size_t len = family == AF_INET ? 4 : 16;
+	bool v4 = family == AF_INET;
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *genl;
+	struct nlattr *nest;
+
+	memset(buf, 0, MOB_NL_REQ_SIZE);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = FAKE_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = MOB_CMD_ALIAS_NEW;
+	genl->version = MOB_GENL_VERSION;
+	nest = mnl_attr_nest_start(nlh, MOB_A_ALIAS);
+	mnl_attr_put(nlh, v4 ? MOB_ALIAS_A_MOA4 : MOB_ALIAS_A_MOA6, len, moa);
+	mnl_attr_put(nlh, v4 ? MOB_ALIAS_A_HOA4 : MOB_ALIAS_A_HOA6, len, hoa);
+	if (target)
+		mnl_attr_put(nlh, v4 ? MOB_ALIAS_A_TARGET4 :
+			     MOB_ALIAS_A_TARGET6, len, target);
+	if (timeout)
+		mnl_attr_put_u32(nlh, MOB_ALIAS_A_TIMEOUT, timeout);
+	mnl_attr_nest_end(nlh, nest);
+	return nlh->nlmsg_len;
+}
+
+START_TEST(test_build_alias_new)
+{
+	struct mob_alias_info a = {
+		.family = AF_INET,
+		.moa = addr4("10.1.1.11"),
+		.has_hoa = true,
+		.hoa = addr4("10.99.0.11"),
+		.has_target = true,
+		.target = addr4("10.1.2.11"),
+		.timeout_ms = 30000,
+		/* Reply-only fields: never sent. */
+		.has_expires = true,
+		.expires_ms = 5,
+		.packets = 9,
+	};
+	const struct nlmsghdr *nlh = &h->req.nlh;
+	const struct nlattr *nest, *at;
+	struct seen_attr top[4], in[8];
+	char want[MOB_NL_REQ_SIZE] __attribute__((aligned(4)));
+	const uint32_t moa = htonl(0x0a01010b), hoa = htonl(0x0a63000b);
+	const uint32_t target = htonl(0x0a01020b);
+	size_t len;
+
+	ck_assert_int_eq(mob_build_alias_new(h, &a), 0);
+	check_header(nlh, MOB_CMD_ALIAS_NEW, NLM_F_REQUEST | NLM_F_ACK);
+	/* nlmsghdr, genlmsghdr, nest, MOA4, HOA4, TARGET4, TIMEOUT */
+	ck_assert_uint_eq(nlh->nlmsg_len, 16 + 4 + 4 + 8 + 8 + 8 + 8);
+	ck_assert_uint_eq(collect(first_attr(nlh),
+				  nlh->nlmsg_len - 16 - GENL_HDRLEN, top, 4), 1);
+	ck_assert_uint_eq(top[0].type, MOB_A_ALIAS | NLA_F_NESTED);
+	nest = first_attr(nlh);
+	ck_assert_uint_eq(collect(mnl_attr_get_payload(nest),
+				  mnl_attr_get_payload_len(nest), in, 8), 4);
+	ck_assert_uint_eq(in[0].type, MOB_ALIAS_A_MOA4);
+	ck_assert_uint_eq(in[0].len, 4);
+	ck_assert_uint_eq(in[1].type, MOB_ALIAS_A_HOA4);
+	ck_assert_uint_eq(in[1].len, 4);
+	ck_assert_uint_eq(in[2].type, MOB_ALIAS_A_TARGET4);
+	ck_assert_uint_eq(in[2].len, 4);
+	ck_assert_uint_eq(in[3].type, MOB_ALIAS_A_TIMEOUT);
+	ck_assert_uint_eq(in[3].len, 4);
+	at = mnl_attr_get_payload(nest);
+	ck_assert_mem_eq(mnl_attr_get_payload(at), &moa, 4);
+	at = mnl_attr_next(at);
+	ck_assert_mem_eq(mnl_attr_get_payload(at), &hoa, 4);
+	at = mnl_attr_next(at);
+	ck_assert_mem_eq(mnl_attr_get_payload(at), &target, 4);
+	at = mnl_attr_next(at);
+	ck_assert_uint_eq(mnl_attr_get_u32(at), 30000);
+
+	/* And byte for byte. */
+	len = want_alias_new(want, AF_INET, &a.moa, &a.hoa, &a.target, 30000);
+	ck_assert_uint_eq(nlh->nlmsg_len, len);
+	ck_assert_mem_eq(h->req.buf, want, len);
+
+	/* The largest timeout is allowed. */
+	a.timeout_ms = MOB_ALIAS_TIMEOUT_MAX;
+	ck_assert_int_eq(mob_build_alias_new(h, &a), 0);
+	len = want_alias_new(want, AF_INET, &a.moa, &a.hoa, &a.target,
+			     MOB_ALIAS_TIMEOUT_MAX);
+	ck_assert_mem_eq(h->req.buf, want, len);
+}
+END_TEST
+
+START_TEST(test_build_alias_new6)
+{
+	struct mob_alias_info a = {
+		.family = AF_INET6,
+		.moa = addr6("2001:db8:2::11"),
+		.has_hoa = true,
+		.hoa = addr6("2001:db8:99::11"),
+	};
+	const struct nlmsghdr *nlh = &h->req.nlh;
+	const struct nlattr *nest;
+	struct seen_attr in[8];
+	char want[MOB_NL_REQ_SIZE] __attribute__((aligned(4)));
+	size_t len;
+
+	/* No target, no timeout (0: until deleted): neither is sent. */
+	ck_assert_int_eq(mob_build_alias_new(h, &a), 0);
+	check_header(nlh, MOB_CMD_ALIAS_NEW, NLM_F_REQUEST | NLM_F_ACK);
+	nest = first_attr(nlh);
+	ck_assert_uint_eq(collect(mnl_attr_get_payload(nest),
+				  mnl_attr_get_payload_len(nest), in, 8), 2);
+	ck_assert_uint_eq(in[0].type, MOB_ALIAS_A_MOA6);
+	ck_assert_uint_eq(in[0].len, 16);
+	ck_assert_uint_eq(in[1].type, MOB_ALIAS_A_HOA6);
+	ck_assert_uint_eq(in[1].len, 16);
+	len = want_alias_new(want, AF_INET6, &a.moa, &a.hoa, NULL, 0);
+	ck_assert_uint_eq(nlh->nlmsg_len, len);
+	ck_assert_mem_eq(h->req.buf, want, len);
+
+	/* A target and a timeout of 1 ms. */
+	a.has_target = true;
+	a.target = addr6("2001:db8:3::11");
+	a.timeout_ms = 1;
+	ck_assert_int_eq(mob_build_alias_new(h, &a), 0);
+	len = want_alias_new(want, AF_INET6, &a.moa, &a.hoa, &a.target, 1);
+	ck_assert_uint_eq(nlh->nlmsg_len, len);
+	ck_assert_mem_eq(h->req.buf, want, len);
+}
+END_TEST
+
+START_TEST(test_build_alias_bad)
+{
+	struct mob_alias_info good = {
+		.family = AF_INET,
+		.moa = addr4("10.1.1.11"),
+		.has_hoa = true,
+		.hoa = addr4("10.99.0.11"),
+		.timeout_ms = 30000,
+	};
+	struct mob_alias_info a;
+	union mob_ip moa = addr4("10.1.1.11");
+	const struct nlmsghdr *nlh = &h->req.nlh;
+
+	/* A failed build leaves h->req as it was: here a STATS_GET. */
+	ck_assert_int_eq(mob_build_stats_get(h), 0);
+
+	a = good;
+	a.family = AF_UNIX;
+	ck_assert_int_eq(mob_build_alias_new(h, &a), -EINVAL);
+	a.family = 0;
+	ck_assert_int_eq(mob_build_alias_new(h, &a), -EINVAL);
+	a = good;
+	a.has_hoa = false;
+	ck_assert_int_eq(mob_build_alias_new(h, &a), -EINVAL);
+	a = good;
+	a.timeout_ms = MOB_ALIAS_TIMEOUT_MAX + 1;
+	ck_assert_int_eq(mob_build_alias_new(h, &a), -EINVAL);
+	a.timeout_ms = UINT32_MAX;
+	ck_assert_int_eq(mob_build_alias_new(h, &a), -EINVAL);
+	ck_assert_int_eq(mob_build_alias_new(h, NULL), -EINVAL);
+
+	ck_assert_int_eq(mob_build_alias_del(h, AF_UNIX, &moa), -EINVAL);
+	ck_assert_int_eq(mob_build_alias_del(h, 0, &moa), -EINVAL);
+	ck_assert_int_eq(mob_build_alias_del(h, AF_INET, NULL), -EINVAL);
+	ck_assert_int_eq(mob_build_alias_get(h, AF_PACKET, &moa), -EINVAL);
+	ck_assert_int_eq(mob_build_alias_get(h, AF_INET6, NULL), -EINVAL);
+
+	check_header(nlh, MOB_CMD_STATS_GET, NLM_F_REQUEST | NLM_F_ACK);
+	ck_assert_uint_eq(nlh->nlmsg_len, 16 + GENL_HDRLEN);
+
+	/* The good one, for contrast. */
+	ck_assert_int_eq(mob_build_alias_new(h, &good), 0);
+	check_header(nlh, MOB_CMD_ALIAS_NEW, NLM_F_REQUEST | NLM_F_ACK);
+}
+END_TEST
+
+START_TEST(test_build_alias_small)
+{
+	const struct nlmsghdr *nlh = &h->req.nlh;
+	union mob_ip moa4 = addr4("10.1.1.11");
+	union mob_ip moa6 = addr6("2001:db8:1::11");
+	const struct nlattr *nest;
+	struct seen_attr in[4];
+
+	ck_assert_int_eq(mob_build_alias_del(h, AF_INET, &moa4), 0);
+	check_header(nlh, MOB_CMD_ALIAS_DEL, NLM_F_REQUEST | NLM_F_ACK);
+	ck_assert_uint_eq(nlh->nlmsg_len, 16 + GENL_HDRLEN + 4 + 8);
+	nest = first_attr(nlh);
+	ck_assert_uint_eq(nest->nla_type, MOB_A_ALIAS | NLA_F_NESTED);
+	ck_assert_uint_eq(collect(mnl_attr_get_payload(nest),
+				  mnl_attr_get_payload_len(nest), in, 4), 1);
+	ck_assert_uint_eq(in[0].type, MOB_ALIAS_A_MOA4);
+	ck_assert_uint_eq(in[0].len, 4);
+	ck_assert_mem_eq(mnl_attr_get_payload(mnl_attr_get_payload(nest)),
+			 &moa4, 4);
+
+	ck_assert_int_eq(mob_build_alias_get(h, AF_INET6, &moa6), 0);
+	check_header(nlh, MOB_CMD_ALIAS_GET, NLM_F_REQUEST | NLM_F_ACK);
+	ck_assert_uint_eq(nlh->nlmsg_len, 16 + GENL_HDRLEN + 4 + 20);
+	nest = first_attr(nlh);
+	ck_assert_uint_eq(nest->nla_type, MOB_A_ALIAS | NLA_F_NESTED);
+	ck_assert_uint_eq(collect(mnl_attr_get_payload(nest),
+				  mnl_attr_get_payload_len(nest), in, 4), 1);
+	ck_assert_uint_eq(in[0].type, MOB_ALIAS_A_MOA6);
+	ck_assert_uint_eq(in[0].len, 16);
+	ck_assert_mem_eq(mnl_attr_get_payload(mnl_attr_get_payload(nest)),
+			 &moa6, 16);
+
+	ck_assert_int_eq(mob_build_alias_del(h, AF_INET6, &moa6), 0);
+	check_header(nlh, MOB_CMD_ALIAS_DEL, NLM_F_REQUEST | NLM_F_ACK);
+	ck_assert_uint_eq(mnl_attr_get_type(mnl_attr_get_payload(
+				first_attr(nlh))), MOB_ALIAS_A_MOA6);
+
+	/* A dump: no attribute, no ACK asked for. */
+	ck_assert_int_eq(mob_build_alias_dump(h), 0);
+	check_header(nlh, MOB_CMD_ALIAS_GET, NLM_F_REQUEST | NLM_F_DUMP);
+	ck_assert_uint_eq(nlh->nlmsg_len, 16 + GENL_HDRLEN);
+
+	ck_assert_int_eq(mob_build_alias_flush(h), 0);
+	check_header(nlh, MOB_CMD_ALIAS_FLUSH, NLM_F_REQUEST | NLM_F_ACK);
+	ck_assert_uint_eq(nlh->nlmsg_len, 16 + GENL_HDRLEN);
+}
+END_TEST
+
 /* Hand-built messages, as the kernel would send them. */
 
 static char msgbuf[8192] __attribute__((aligned(4)));
@@ -458,6 +685,110 @@ START_TEST(test_parse_others)
 	ck_assert_int_eq(mob_msg_parse(nlh, &m), 0);
 	ck_assert_uint_eq(m.cmd, MOB_CMD_BINDING_FLUSH);
 	ck_assert(!m.has_binding);
+}
+END_TEST
+
+START_TEST(test_parse_alias)
+{
+	struct nlmsghdr *nlh = msg_start(msgbuf, MOB_CMD_ALIAS_GET);
+	union mob_ip moa = addr4("10.1.1.11"), hoa = addr4("10.99.0.11");
+	union mob_ip target = addr4("10.1.2.11");
+	struct nlattr *nest;
+	struct mob_msg m;
+
+	/* A reply, with unknown attributes from a newer kernel. */
+	nest = mnl_attr_nest_start(nlh, MOB_A_ALIAS);
+	mnl_attr_put(nlh, MOB_ALIAS_A_PAD, 0, NULL);
+	mnl_attr_put(nlh, MOB_ALIAS_A_MOA4, 4, &moa);
+	mnl_attr_put(nlh, MOB_ALIAS_A_HOA4, 4, &hoa);
+	mnl_attr_put(nlh, MOB_ALIAS_A_TARGET4, 4, &target);
+	mnl_attr_put_u32(nlh, MOB_ALIAS_A_TIMEOUT, 30000);
+	mnl_attr_put_u32(nlh, MOB_ALIAS_A_EXPIRES, 12345);
+	mnl_attr_put_u64(nlh, MOB_ALIAS_A_PACKETS, 0x100000007ULL);
+	mnl_attr_put(nlh, MOB_ALIAS_A_MAX + 1, 5, "12345");
+	mnl_attr_nest_end(nlh, nest);
+	mnl_attr_put_u8(nlh, MOB_A_MAX + 1, 1);
+
+	ck_assert_int_eq(mob_msg_parse(nlh, &m), 0);
+	ck_assert_uint_eq(m.cmd, MOB_CMD_ALIAS_GET);
+	ck_assert(m.has_alias);
+	ck_assert(!m.has_binding && !m.has_prefix && !m.has_stats &&
+		  !m.has_config && !m.has_event);
+	ck_assert_int_eq(m.alias.family, AF_INET);
+	ck_assert_mem_eq(&m.alias.moa, &moa, sizeof(moa));
+	ck_assert(m.alias.has_hoa);
+	ck_assert_mem_eq(&m.alias.hoa, &hoa, sizeof(hoa));
+	ck_assert(m.alias.has_target);
+	ck_assert_mem_eq(&m.alias.target, &target, sizeof(target));
+	ck_assert_uint_eq(m.alias.timeout_ms, 30000);
+	ck_assert(m.alias.has_expires);
+	ck_assert_uint_eq(m.alias.expires_ms, 12345);
+	ck_assert_uint_eq(m.alias.packets, 0x100000007ULL);
+}
+END_TEST
+
+START_TEST(test_parse_alias_events)
+{
+	struct nlmsghdr *nlh;
+	union mob_ip moa = addr6("2001:db8:2::11");
+	union mob_ip hoa = addr6("2001:db8:99::11");
+	struct nlattr *nest;
+	struct mob_msg m;
+
+	/* A NEW event: no target, no timeout, so nothing expires. */
+	nlh = msg_start(msgbuf, MOB_CMD_ALIAS_NEW);
+	nest = mnl_attr_nest_start(nlh, MOB_A_ALIAS);
+	mnl_attr_put(nlh, MOB_ALIAS_A_MOA6, 16, &moa);
+	mnl_attr_put(nlh, MOB_ALIAS_A_HOA6, 16, &hoa);
+	mnl_attr_put_u64(nlh, MOB_ALIAS_A_PACKETS, 0);
+	mnl_attr_nest_end(nlh, nest);
+	ck_assert_int_eq(mob_msg_parse(nlh, &m), 0);
+	ck_assert_uint_eq(m.cmd, MOB_CMD_ALIAS_NEW);
+	ck_assert(m.has_alias);
+	ck_assert_int_eq(m.alias.family, AF_INET6);
+	ck_assert_mem_eq(&m.alias.moa, &moa, sizeof(moa));
+	ck_assert(m.alias.has_hoa);
+	ck_assert_mem_eq(&m.alias.hoa, &hoa, sizeof(hoa));
+	ck_assert(!m.alias.has_target);
+	ck_assert_uint_eq(m.alias.timeout_ms, 0);
+	ck_assert(!m.alias.has_expires);
+
+	/* A DEL naming the alias only: the key is all there is. */
+	nlh = msg_start(msgbuf, MOB_CMD_ALIAS_DEL);
+	nest = mnl_attr_nest_start(nlh, MOB_A_ALIAS);
+	mnl_attr_put(nlh, MOB_ALIAS_A_MOA6, 16, &moa);
+	mnl_attr_nest_end(nlh, nest);
+	ck_assert_int_eq(mob_msg_parse(nlh, &m), 0);
+	ck_assert(m.has_alias);
+	ck_assert_int_eq(m.alias.family, AF_INET6);
+	ck_assert(!m.alias.has_hoa && !m.alias.has_target);
+
+	/* Without the alias, family says so (as a binding's without HoA). */
+	nlh = msg_start(msgbuf, MOB_CMD_ALIAS_DEL);
+	nest = mnl_attr_nest_start(nlh, MOB_A_ALIAS);
+	mnl_attr_put(nlh, MOB_ALIAS_A_HOA6, 16, &hoa);
+	mnl_attr_nest_end(nlh, nest);
+	ck_assert_int_eq(mob_msg_parse(nlh, &m), 0);
+	ck_assert(m.has_alias && m.alias.has_hoa);
+	ck_assert_int_eq(m.alias.family, 0);
+
+	/* A FLUSH: no attribute at all. */
+	nlh = msg_start(msgbuf, MOB_CMD_ALIAS_FLUSH);
+	ck_assert_int_eq(mob_msg_parse(nlh, &m), 0);
+	ck_assert_uint_eq(m.cmd, MOB_CMD_ALIAS_FLUSH);
+	ck_assert(!m.has_alias && !m.has_binding);
+
+	/* The new counters: aliases a u32, xlat_fwd a u64. */
+	nlh = msg_start(msgbuf, MOB_CMD_STATS_GET);
+	nest = mnl_attr_nest_start(nlh, MOB_A_STATS);
+	mnl_attr_put_u32(nlh, MOB_STATS_A_ALIASES, 3);
+	put_u64(nlh, MOB_STATS_A_XLAT_FWD, 1ULL << 33);
+	mnl_attr_nest_end(nlh, nest);
+	ck_assert_int_eq(mob_msg_parse(nlh, &m), 0);
+	ck_assert(m.stats.present[MOB_STATS_A_ALIASES]);
+	ck_assert_uint_eq(m.stats.counter[MOB_STATS_A_ALIASES], 3);
+	ck_assert(m.stats.present[MOB_STATS_A_XLAT_FWD]);
+	ck_assert_uint_eq(m.stats.counter[MOB_STATS_A_XLAT_FWD], 1ULL << 33);
 }
 END_TEST
 
@@ -666,6 +997,183 @@ static void bad_overlong(struct nlmsghdr *nlh)
 	n->nla_len += 8;
 }
 
+/* Aliases: the same strictness as bindings. */
+static struct nlattr *anest(struct nlmsghdr *nlh)
+{
+	return mnl_attr_nest_start(nlh, MOB_A_ALIAS);
+}
+
+static void put_alias_moa4(struct nlmsghdr *nlh)
+{
+	union mob_ip a = addr4("10.1.1.11");
+
+	mnl_attr_put(nlh, MOB_ALIAS_A_MOA4, 4, &a);
+}
+
+static void put_alias_addr6(struct nlmsghdr *nlh, uint16_t type)
+{
+	union mob_ip a6 = addr6("2001:db8::1");
+
+	mnl_attr_put(nlh, type, 16, &a6);
+}
+
+static void bad_alias_moa4_len(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = anest(nlh);
+
+	mnl_attr_put(nlh, MOB_ALIAS_A_MOA4, 16, "0123456789abcdef");
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void bad_alias_moa6_len(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = anest(nlh);
+
+	mnl_attr_put(nlh, MOB_ALIAS_A_MOA6, 4, "1234");
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void bad_alias_hoa4_len(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = anest(nlh);
+
+	put_alias_moa4(nlh);
+	mnl_attr_put(nlh, MOB_ALIAS_A_HOA4, 5, "12345");
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void bad_alias_target6_len(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = anest(nlh);
+
+	mnl_attr_put(nlh, MOB_ALIAS_A_TARGET6, 15, "0123456789abcde");
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void bad_alias_timeout_len(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = anest(nlh);
+
+	put_alias_moa4(nlh);
+	mnl_attr_put_u64(nlh, MOB_ALIAS_A_TIMEOUT, 30000);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void bad_alias_expires_len(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = anest(nlh);
+
+	put_alias_moa4(nlh);
+	mnl_attr_put_u16(nlh, MOB_ALIAS_A_EXPIRES, 5);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void bad_alias_packets_len(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = anest(nlh);
+
+	put_alias_moa4(nlh);
+	mnl_attr_put_u32(nlh, MOB_ALIAS_A_PACKETS, 5);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void bad_alias_two_moas(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = anest(nlh);
+
+	put_alias_moa4(nlh);
+	put_alias_addr6(nlh, MOB_ALIAS_A_MOA6);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void bad_alias_two_moa4(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = anest(nlh);
+
+	put_alias_moa4(nlh);
+	put_alias_moa4(nlh);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void bad_alias_two_targets(struct nlmsghdr *nlh)
+{
+	union mob_ip a = addr4("10.1.2.11");
+	struct nlattr *n = anest(nlh);
+
+	mnl_attr_put(nlh, MOB_ALIAS_A_TARGET4, 4, &a);
+	put_alias_addr6(nlh, MOB_ALIAS_A_TARGET6);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void bad_alias_moa_hoa(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = anest(nlh);
+
+	put_alias_moa4(nlh);
+	put_alias_addr6(nlh, MOB_ALIAS_A_HOA6);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void bad_alias_moa_target(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = anest(nlh);
+
+	put_alias_moa4(nlh);
+	put_alias_addr6(nlh, MOB_ALIAS_A_TARGET6);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void bad_alias_hoa_target(struct nlmsghdr *nlh)
+{
+	union mob_ip a = addr4("10.99.0.11");
+	struct nlattr *n = anest(nlh);
+
+	/* No MoA: the HoA and the target still disagree. */
+	mnl_attr_put(nlh, MOB_ALIAS_A_HOA4, 4, &a);
+	put_alias_addr6(nlh, MOB_ALIAS_A_TARGET6);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void bad_two_aliases(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = anest(nlh);
+
+	put_alias_moa4(nlh);
+	mnl_attr_nest_end(nlh, n);
+	n = anest(nlh);
+	put_alias_moa4(nlh);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void bad_alias_nest_tail(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = anest(nlh);
+	struct nlattr *tail;
+
+	put_alias_moa4(nlh);
+	tail = mnl_nlmsg_get_payload_tail(nlh);
+	tail->nla_len = 3;
+	tail->nla_type = MOB_ALIAS_A_TIMEOUT;
+	nlh->nlmsg_len += 4;
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void bad_stats_aliases(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, MOB_A_STATS);
+
+	mnl_attr_put_u64(nlh, MOB_STATS_A_ALIASES, 1);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void bad_stats_xlat_fwd(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, MOB_A_STATS);
+
+	mnl_attr_put_u32(nlh, MOB_STATS_A_XLAT_FWD, 1);
+	mnl_attr_nest_end(nlh, n);
+}
+
 static void bad_short_genl(struct nlmsghdr *nlh)
 {
 	nlh->nlmsg_len = sizeof(*nlh) + 2;
@@ -697,6 +1205,23 @@ static const struct {
 	{ "target6 of 4 bytes", bad_event_target, -EINVAL },
 	{ "garbage after a nest's attributes", bad_nest_tail, -EINVAL },
 	{ "attribute longer than the message", bad_overlong, -EINVAL },
+	{ "alias moa4 of 16 bytes", bad_alias_moa4_len, -EINVAL },
+	{ "alias moa6 of 4 bytes", bad_alias_moa6_len, -EINVAL },
+	{ "alias hoa4 of 5 bytes", bad_alias_hoa4_len, -EINVAL },
+	{ "alias target6 of 15 bytes", bad_alias_target6_len, -EINVAL },
+	{ "alias timeout as u64", bad_alias_timeout_len, -EINVAL },
+	{ "alias expires as u16", bad_alias_expires_len, -EINVAL },
+	{ "alias packets as u32", bad_alias_packets_len, -EINVAL },
+	{ "alias moa4 and moa6", bad_alias_two_moas, -EINVAL },
+	{ "alias moa4 twice", bad_alias_two_moa4, -EINVAL },
+	{ "alias target4 and target6", bad_alias_two_targets, -EINVAL },
+	{ "alias moa4 with hoa6", bad_alias_moa_hoa, -EINVAL },
+	{ "alias moa4 with target6", bad_alias_moa_target, -EINVAL },
+	{ "alias hoa4 with target6", bad_alias_hoa_target, -EINVAL },
+	{ "two aliases", bad_two_aliases, -EINVAL },
+	{ "garbage after an alias's attributes", bad_alias_nest_tail, -EINVAL },
+	{ "aliases counter as u64", bad_stats_aliases, -EINVAL },
+	{ "xlat_fwd counter as u32", bad_stats_xlat_fwd, -EINVAL },
 	{ "no room for the genetlink header", bad_short_genl, -EBADMSG },
 };
 
@@ -1142,12 +1667,18 @@ Suite *mobnl_suite(void)
 	tcase_add_test(tc, test_build_binding_new_bad);
 	tcase_add_test(tc, test_build_small);
 	tcase_add_test(tc, test_build_full);
+	tcase_add_test(tc, test_build_alias_new);
+	tcase_add_test(tc, test_build_alias_new6);
+	tcase_add_test(tc, test_build_alias_bad);
+	tcase_add_test(tc, test_build_alias_small);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");
 	tcase_add_test(tc, test_parse_binding);
 	tcase_add_test(tc, test_parse_binding_event6);
 	tcase_add_test(tc, test_parse_others);
+	tcase_add_test(tc, test_parse_alias);
+	tcase_add_test(tc, test_parse_alias_events);
 	tcase_add_loop_test(tc, test_parse_bad, 0, ARRAY_SIZE(bad_msgs));
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
