@@ -28,6 +28,8 @@
 #define TICK_MS			1000
 #define RECONCILE_EVERY_MS	30000
 #define RETRY_MAX_MS		8000
+/* The others' alias for a migration's next MoA; refreshed by reconcile. */
+#define MIG_ALIAS_MS		600000
 #define MAC_FMT			"%02x:%02x:%02x:%02x:%02x:%02x"
 #define MAC_ARGS(m)		(m)[0], (m)[1], (m)[2], (m)[3], (m)[4], (m)[5]
 
@@ -82,6 +84,32 @@ struct vm {
 	unsigned int stamp;	/* last domain report that named it */
 	time_t since;
 	char why[160];
+	/* Live migration (see "Live migration" below). */
+	bool leaving;		/* suspended to go: bound to next_moa */
+	union mob_ip next_moa;
+	bool mig_key;		/* came by migration: our mig key to delete */
+	int64_t mig_rev;	/* its mod_revision, 0 if not known yet */
+};
+
+/* An incoming migration here: the MoA reserved for one of its HoAs. */
+struct incoming {
+	struct incoming *next;
+	int family;
+	union mob_ip hoa, moa;
+	char name[MOBD_DOMNAME_MAX];
+	bool has_mac;
+	uint8_t mac[6];
+	unsigned int seen;	/* libvirt listing generation */
+	int64_t key_rev;	/* our mig key's mod_revision, 0 if not yet */
+	time_t since;
+};
+
+/* Another hypervisor's migration key: HOA's VM is going there. */
+struct mig {
+	struct mig *next;
+	struct mobd_dir_vm v;	/* v.hv, v.moa: where, and its next MoA */
+	int64_t mod_rev;
+	unsigned int mark;	/* full-read generation that saw it */
 };
 
 /*
@@ -133,6 +161,8 @@ struct mobd_agent {
 	size_t n_orphans;
 	struct site *sites;
 	struct limbo *limbo;
+	struct incoming *incoming;
+	struct mig *migs;
 	time_t started;
 	int tick;
 	uint64_t next_reconcile;
@@ -168,6 +198,11 @@ static void claim(struct mobd_agent *a, struct vm *vm);
 static void vm_uninstall(struct mobd_agent *a, struct vm *vm, bool hoa_gone);
 static void dir_start(struct mobd_agent *a);
 static void sweep_own_keys(struct mobd_agent *a);
+static void forward_old_moa(struct mobd_agent *a, int family,
+			    const union mob_ip *hoa, const union mob_ip *old,
+			    const union mob_ip *to);
+static void mig_done(struct mobd_agent *a, struct vm *vm);
+static bool incoming_take(struct mobd_agent *a, struct vm *vm);
 
 /* Small helpers. */
 
@@ -611,10 +646,15 @@ static void vm_gone_elsewhere(struct mobd_agent *a, struct vm *vm,
 {
 	char l[200], m[INET6_ADDRSTRLEN];
 
+	union mob_ip old = vm->moa;
+	bool had = vm->has_moa && vm->installed;
+
 	log_info("vm %s moved to %s (moa %s): local binding becomes remote",
 		 vm_label(vm, l, sizeof(l)), d->v.hv,
 		 ntop(d->v.family, &d->v.moa, m));
 	vm_hand_over(a, vm);
+	if (had)
+		forward_old_moa(a, vm->family, &vm->hoa, &old, &d->v.moa);
 	vm_unlink(a, vm);
 }
 
@@ -744,6 +784,7 @@ static void claim_done(void *arg, int err, bool succeeded, int64_t rev,
 		vm->state = VM_OWNED;
 		vm->moved = false;
 		vm->why[0] = 0;
+		mig_done(a, vm);
 		if (vm->claim_again) {
 			vm->claim_again = false;
 			claim(a, vm);
@@ -1002,6 +1043,12 @@ static struct vm *vm_arrive(struct mobd_agent *a, const struct arrival *in)
 			reinstall = true;
 		}
 	}
+	if (incoming_take(a, vm)) {
+		/* A migration's destination: the flip, without waiting. */
+		vm->state = VM_CLAIMING;
+		vm->why[0] = 0;
+		reinstall = true;
+	}
 	if (vm->state == VM_CONFLICT)
 		return vm;
 
@@ -1031,6 +1078,461 @@ static void vm_depart(struct mobd_agent *a, struct vm *vm, const char *why)
 		vm_hand_over(a, vm);
 	}
 	vm_unlink(a, vm);
+}
+
+/*
+ * Live migration, make before break.  libvirt tells both ends where a
+ * migration stands, and the directory carries the destination's next MoA
+ * to everyone before the VM moves, so that when it runs at its new place
+ * only local flips are left, none waiting for a round trip:
+ *
+ *   destination, the incoming domain created (STARTED_MIGRATED, paused):
+ *     a MoA is reserved and PREFIX mig/HOA = {moa, hv} written  (incoming)
+ *   everyone else, on that key: an alias next MoA -> HoA, so that packets
+ *     from the VM's new place are translated before its key changes (migs)
+ *   source, the VM paused for the last copy (SUSPENDED_MIGRATED): binding
+ *     HoA -> next MoA (remote), and the old MoA becomes an alias that
+ *     forwards to the next one: packets still sent to the old place follow
+ *     the VM                                                  (vm->leaving)
+ *   destination, RESUMED_MIGRATED or the VM's own RARP, whichever comes
+ *     first: the local binding with the reserved MoA, then the claim of
+ *     the VM key, then the mig key is deleted
+ *   everyone, on the VM key: binding HoA -> next MoA, in place of the alias
+ *
+ * Failure at any step: the destination's domain stops, its MoA goes back
+ * to the pool and its mig key is deleted (and with it the others' aliases);
+ * a source VM that runs again gets its local binding back, which replaces
+ * the forwarding alias.  The VM key never changed, so nothing else has to.
+ */
+
+static struct incoming *incoming_find(struct mobd_agent *a, int family,
+				      const union mob_ip *hoa)
+{
+	struct incoming *in;
+
+	for (in = a->incoming; in; in = in->next)
+		if (in->family == family && ip_eq(family, &in->hoa, hoa))
+			return in;
+	return NULL;
+}
+
+static void incoming_unlink(struct mobd_agent *a, struct incoming *in)
+{
+	struct incoming **pp;
+
+	for (pp = &a->incoming; *pp; pp = &(*pp)->next) {
+		if (*pp == in) {
+			*pp = in->next;
+			free(in);
+			return;
+		}
+	}
+}
+
+static struct mig *mig_find(struct mobd_agent *a, int family,
+			    const union mob_ip *hoa)
+{
+	struct mig *g;
+
+	for (g = a->migs; g; g = g->next)
+		if (g->v.family == family && ip_eq(family, &g->v.hoa, hoa))
+			return g;
+	return NULL;
+}
+
+static void mig_key_del(struct mobd_agent *a, int family,
+			const union mob_ip *hoa, int64_t rev)
+{
+	char key[256];
+
+	if (dir_mode(a) && rev &&
+	    !mobd_dir_mig_key(a->c->etcd_prefix, family, hoa, key,
+			      sizeof(key)))
+		mobd_etcd_cas_del(a->etcd, key, rev, NULL, NULL);
+}
+
+/* VM's claim is through: the mig key that announced it has done its job. */
+static void mig_done(struct mobd_agent *a, struct vm *vm)
+{
+	if (!vm->mig_key || !vm->mig_rev)
+		return;		/* not written yet: mig_put_done() deletes it */
+	mig_key_del(a, vm->family, &vm->hoa, vm->mig_rev);
+	vm->mig_key = false;
+	vm->mig_rev = 0;
+}
+
+struct mig_req {
+	struct mobd_agent *a;
+	int family;
+	union mob_ip hoa, moa;
+};
+
+static void mig_put_done(void *arg, int err, int64_t rev)
+{
+	struct mig_req *r = arg;
+	struct mobd_agent *a = r->a;
+	struct incoming *in = incoming_find(a, r->family, &r->hoa);
+	struct vm *vm = vm_find(a, r->family, &r->hoa);
+	char h[INET6_ADDRSTRLEN];
+
+	if (err) {
+		log_warn("directory: announcing the migration of %s failed: "
+			 "%s; the others learn its MoA from its claim",
+			 ntop(r->family, &r->hoa, h), strerror(-err));
+	} else if (in && ip_eq(r->family, &in->moa, &r->moa)) {
+		in->key_rev = rev;
+	} else if (vm && vm->mig_key && vm->has_moa &&
+		   ip_eq(r->family, &vm->moa, &r->moa)) {
+		vm->mig_rev = rev;
+		if (vm->state == VM_OWNED)
+			mig_done(a, vm);
+	} else {
+		/* The migration ended while the key was on its way. */
+		mig_key_del(a, r->family, &r->hoa, rev);
+	}
+	free(r);
+}
+
+/* Tell everyone where IN's VM is going (under our lease). */
+static void mig_key_put(struct mobd_agent *a, const struct incoming *in)
+{
+	struct mobd_dir_vm v = {
+		.family = in->family, .hoa = in->hoa, .moa = in->moa,
+		.has_mac = in->has_mac,
+	};
+	char key[256], *val;
+	struct mig_req *r;
+
+	if (!dir_mode(a) || !a->lease ||
+	    mobd_dir_mig_key(a->c->etcd_prefix, in->family, &in->hoa, key,
+			     sizeof(key)))
+		return;
+	snprintf(v.hv, sizeof(v.hv), "%s", a->c->hypervisor);
+	snprintf(v.vm, sizeof(v.vm), "%s", in->name);
+	memcpy(v.mac, in->mac, 6);
+	r = calloc(1, sizeof(*r));
+	val = mobd_dir_vm_encode(&v);
+	if (!r || !val)
+		goto fail;
+	r->a = a;
+	r->family = in->family;
+	r->hoa = in->hoa;
+	r->moa = in->moa;
+	if (mobd_etcd_put(a->etcd, key, val, strlen(val), a->lease,
+			  mig_put_done, r))
+		goto fail;
+	free(val);
+	return;
+fail:
+	free(r);
+	free(val);
+}
+
+/* An incoming migration of domain D brings HOA here (on VIF). */
+static void incoming_prepare(struct mobd_agent *a, const struct mobd_domain *d,
+			     const struct mobd_vif *vif,
+			     const struct mobd_hoa *hoa)
+{
+	struct incoming *in = incoming_find(a, hoa->family, &hoa->addr);
+	char h[INET6_ADDRSTRLEN], m[INET6_ADDRSTRLEN];
+
+	if (!mobd_config_home_of(a->c, hoa->family, &hoa->addr))
+		return;		/* vm_arrive() will say so */
+	if (in) {
+		in->seen = a->list_gen;
+		return;
+	}
+	in = calloc(1, sizeof(*in));
+	if (!in)
+		return;
+	if (mobd_pool_alloc(a->pool, hoa->family, mobd_now_ms(), &in->moa)) {
+		/* It gets one, or is refused, when it runs here. */
+		log_warn("vm %s %s: incoming migration, but no MoA to reserve",
+			 d->name, ntop(hoa->family, &hoa->addr, h));
+		free(in);
+		return;
+	}
+	in->family = hoa->family;
+	in->hoa = hoa->addr;
+	snprintf(in->name, sizeof(in->name), "%s", d->name);
+	in->has_mac = true;
+	memcpy(in->mac, vif->mac, 6);
+	in->seen = a->list_gen;
+	in->since = time(NULL);
+	in->next = a->incoming;
+	a->incoming = in;
+	log_info("vm %s %s: incoming migration; moa %s reserved",
+		 d->name, ntop(hoa->family, &hoa->addr, h),
+		 ntop(hoa->family, &in->moa, m));
+	mig_key_put(a, in);
+}
+
+/* The incoming migration of IN's VM ended without it running here. */
+static void incoming_drop(struct mobd_agent *a, struct incoming *in,
+			  const char *why)
+{
+	char h[INET6_ADDRSTRLEN];
+
+	log_info("vm %s %s: %s; moa released", in->name,
+		 ntop(in->family, &in->hoa, h), why);
+	mig_key_del(a, in->family, &in->hoa, in->key_rev);
+	mobd_pool_release(a->pool, in->family, &in->moa, mobd_now_ms());
+	incoming_unlink(a, in);
+}
+
+static void incoming_drop_domain(struct mobd_agent *a, const char *name,
+				 const char *why)
+{
+	struct incoming *in, *next;
+
+	for (in = a->incoming; in; in = next) {
+		next = in->next;
+		if (!strcmp(in->name, name))
+			incoming_drop(a, in, why);
+	}
+}
+
+/*
+ * VM runs here and has no MoA yet: if it came by migration, it takes the
+ * MoA reserved for it, which the others already accept.  True if so.
+ */
+static bool incoming_take(struct mobd_agent *a, struct vm *vm)
+{
+	struct incoming *in = incoming_find(a, vm->family, &vm->hoa);
+
+	if (!in || vm->has_moa)
+		return false;
+	vm->moa = in->moa;
+	vm->has_moa = true;
+	vm->moved = true;	/* libvirt brought it: evidence enough */
+	vm->mig_key = dir_mode(a);
+	vm->mig_rev = in->key_rev;
+	if (!vm->has_mac && in->has_mac) {
+		vm->has_mac = true;
+		memcpy(vm->mac, in->mac, 6);
+	}
+	incoming_unlink(a, in);
+	return true;
+}
+
+/*
+ * The old MoA of HOA forwards to its new one for moa-hold: packets sent
+ * by those not yet told follow the VM.  (The pool keeps the old MoA that
+ * long too, so the alias never stands in the way of its next binding.)
+ */
+static void forward_old_moa(struct mobd_agent *a, int family,
+			    const union mob_ip *hoa, const union mob_ip *old,
+			    const union mob_ip *to)
+{
+	struct mob_alias_info al = {
+		.family = family, .moa = *old, .has_hoa = true, .hoa = *hoa,
+		.has_target = true, .target = *to,
+		.timeout_ms = a->c->moa_hold * 1000u,
+	};
+	char o[INET6_ADDRSTRLEN], t[INET6_ADDRSTRLEN];
+	int err;
+
+	if (!a->c->moa_hold || ip_eq(family, old, to))
+		return;
+	err = a->dp.alias_set(a->dp.ctx, &al);
+	if (err)
+		log_warn("kernel: forwarding %s to %s: %s", ntop(family, old, o),
+			 ntop(family, to, t), strerror(-err));
+}
+
+/* VM paused here for the last copy of a migration: hand over now. */
+static void vm_leave(struct mobd_agent *a, struct vm *vm)
+{
+	struct mig *g = mig_find(a, vm->family, &vm->hoa);
+	struct mob_binding_info b = {
+		.family = vm->family, .hoa = vm->hoa, .has_moa = true,
+		.kind = MOB_KIND_REMOTE,
+	};
+	char l[200], m[INET6_ADDRSTRLEN];
+	int err;
+
+	if (vm->leaving || vm->state == VM_CONFLICT || !vm->installed)
+		return;
+	if (!g) {
+		log_info("vm %s: paused for migration; no destination MoA "
+			 "announced: the binding changes on its claim",
+			 vm_label(vm, l, sizeof(l)));
+		return;
+	}
+	b.moa = g->v.moa;
+	err = a->dp.set(a->dp.ctx, &b);
+	if (err) {
+		log_err("vm %s: binding to %s's %s: %s",
+			vm_label(vm, l, sizeof(l)), g->v.hv,
+			ntop(vm->family, &g->v.moa, m), strerror(-err));
+		return;
+	}
+	vm->leaving = true;
+	vm->next_moa = g->v.moa;
+	forward_old_moa(a, vm->family, &vm->hoa, &vm->moa, &g->v.moa);
+	log_info("vm %s: paused to migrate to %s: bound to its moa there, %s, "
+		 "and forwarding", vm_label(vm, l, sizeof(l)), g->v.hv,
+		 ntop(vm->family, &g->v.moa, m));
+}
+
+/* VM runs here again after vm_leave(): the migration failed. */
+static void vm_stay(struct mobd_agent *a, struct vm *vm)
+{
+	char l[200];
+
+	if (!vm->leaving)
+		return;
+	vm->leaving = false;
+	/* Replaces the remote binding and the forwarding alias at once. */
+	if (!dp_set_local(a, vm))
+		log_notice("vm %s: runs here again (the migration failed); "
+			   "local binding restored", vm_label(vm, l, sizeof(l)));
+	else
+		vm->installed = false;	/* reconcile tries again */
+}
+
+/* Another hypervisor's mig key: accept packets from the next MoA. */
+static void mig_alias(struct mobd_agent *a, const struct mig *g)
+{
+	struct mob_alias_info al = {
+		.family = g->v.family, .moa = g->v.moa, .has_hoa = true,
+		.hoa = g->v.hoa, .timeout_ms = MIG_ALIAS_MS,
+	};
+	struct dent *d = dir_find(a, g->v.family, &g->v.hoa);
+	char h[INET6_ADDRSTRLEN], m[INET6_ADDRSTRLEN];
+	struct vm *vm = vm_find(a, g->v.family, &g->v.hoa);
+	int err;
+
+	/* Bound to it already: the binding does the job. */
+	if (d && ip_eq(g->v.family, &d->v.moa, &g->v.moa))
+		return;
+	if (vm && vm->leaving && ip_eq(g->v.family, &vm->next_moa, &g->v.moa))
+		return;
+	err = a->dp.alias_set(a->dp.ctx, &al);
+	if (err)
+		log_warn("kernel: alias %s for %s (migrating to %s): %s",
+			 ntop(g->v.family, &g->v.moa, m),
+			 ntop(g->v.family, &g->v.hoa, h), g->v.hv,
+			 strerror(-err));
+}
+
+static void mig_apply_put(struct mobd_agent *a, const struct mobd_dir_vm *v,
+			  int64_t mod_rev)
+{
+	struct mig *g = mig_find(a, v->family, &v->hoa);
+	char h[INET6_ADDRSTRLEN], m[INET6_ADDRSTRLEN];
+
+	if (!strcmp(v->hv, a->c->hypervisor))
+		return;		/* ours: see range_migs() */
+	if (g && g->mod_rev >= mod_rev)
+		return;
+	if (g && !ip_eq(v->family, &g->v.moa, &v->moa))
+		a->dp.alias_del(a->dp.ctx, v->family, &g->v.moa);
+	if (!g) {
+		g = calloc(1, sizeof(*g));
+		if (!g)
+			return;
+		g->next = a->migs;
+		a->migs = g;
+	}
+	g->v = *v;
+	g->mod_rev = mod_rev;
+	g->mark = a->range_mark;
+	log_info("directory: %s is migrating to %s, moa %s there",
+		 ntop(v->family, &v->hoa, h), v->hv,
+		 ntop(v->family, &v->moa, m));
+	mig_alias(a, g);
+}
+
+static void mig_forget(struct mobd_agent *a, struct mig *g)
+{
+	struct dent *d = dir_find(a, g->v.family, &g->v.hoa);
+	struct mig **pp;
+
+	/* The alias is gone already if the VM key moved to its MoA. */
+	if (!d || !ip_eq(g->v.family, &d->v.moa, &g->v.moa))
+		a->dp.alias_del(a->dp.ctx, g->v.family, &g->v.moa);
+	for (pp = &a->migs; *pp; pp = &(*pp)->next) {
+		if (*pp == g) {
+			*pp = g->next;
+			free(g);
+			return;
+		}
+	}
+}
+
+static void mig_apply_delete(struct mobd_agent *a, int family,
+			     const union mob_ip *hoa, int64_t rev)
+{
+	struct mig *g = mig_find(a, family, hoa);
+
+	if (g && g->mod_rev <= rev)
+		mig_forget(a, g);
+}
+
+/*
+ * A full read of the directory: the mig keys in KVS.  Others' keys that
+ * vanished meanwhile are forgotten; our own that no migration here
+ * accounts for (we restarted during one) are deleted.
+ */
+static void range_migs(struct mobd_agent *a, const struct mobd_kv *kvs,
+		       size_t n, int64_t rev)
+{
+	struct mig *g, *next;
+	struct mobd_dir_vm v;
+	struct incoming *in;
+	union mob_ip hoa;
+	struct vm *vm;
+	int family;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (mobd_dir_key_parse(a->c->etcd_prefix, kvs[i].key,
+				       kvs[i].key_len, &family, &hoa, NULL) !=
+		    MOBD_DIR_KEY_MIG ||
+		    mobd_dir_vm_decode(family, &hoa, kvs[i].value,
+				       kvs[i].value_len, &v))
+			continue;
+		if (strcmp(v.hv, a->c->hypervisor)) {
+			mig_apply_put(a, &v, kvs[i].mod_revision);
+			g = mig_find(a, family, &hoa);
+			if (g)
+				g->mark = a->range_mark;
+			continue;
+		}
+		in = incoming_find(a, family, &hoa);
+		vm = vm_find(a, family, &hoa);
+		if (in && ip_eq(family, &in->moa, &v.moa)) {
+			in->key_rev = kvs[i].mod_revision;
+		} else if (vm && vm->mig_key) {
+			vm->mig_rev = kvs[i].mod_revision;
+			if (vm->state == VM_OWNED)
+				mig_done(a, vm);
+		} else {
+			mig_key_del(a, family, &hoa, kvs[i].mod_revision);
+		}
+	}
+	for (g = a->migs; g; g = next) {
+		next = g->next;
+		if (g->mark != a->range_mark && g->mod_rev <= rev)
+			mig_forget(a, g);
+	}
+}
+
+/* Does this hypervisor serve any HoA of domain D (it is the source)? */
+static bool domain_served(struct mobd_agent *a, const struct mobd_domain *d)
+{
+	struct vm *vm;
+	int i, j;
+
+	for (i = 0; i < d->n_vif; i++)
+		for (j = 0; j < d->vif[i].n_hoa; j++) {
+			vm = vm_find(a, d->vif[i].hoa[j].family,
+				     &d->vif[i].hoa[j].addr);
+			if (vm && vm->state != VM_CONFLICT)
+				return true;
+		}
+	return false;
 }
 
 /* Directory changes. */
@@ -1307,6 +1809,19 @@ static void dir_apply_kv(struct mobd_agent *a, const struct mobd_kv *kv,
 	case MOBD_DIR_KEY_HV:
 		site_apply(a, name, kv, deleted);
 		return;
+	case MOBD_DIR_KEY_MIG:
+		if (deleted) {
+			mig_apply_delete(a, family, &hoa, kv->mod_revision);
+			return;
+		}
+		if (mobd_dir_vm_decode(family, &hoa, kv->value, kv->value_len,
+				       &v)) {
+			log_warn("directory: bad migration value for %s; "
+				 "ignored", ntop(family, &hoa, ip));
+			return;
+		}
+		mig_apply_put(a, &v, kv->mod_revision);
+		return;
 	default:
 		log_debug("directory: ignoring key %.*s", (int)kv->key_len,
 			  kv->key);
@@ -1519,6 +2034,7 @@ static void range_done(void *arg, int err, int64_t rev,
 				       kvs[i].key_len, &family, &hoa, name) ==
 		    MOBD_DIR_KEY_VM)
 			dir_apply_kv(a, &kvs[i], false, NULL, 0);
+	range_migs(a, kvs, n, rev);
 	a->rev = rev;
 	a->dir_synced = true;
 	log_info("directory: %zu VM(s) at revision %" PRId64, a->n_dir, rev);
@@ -1822,6 +2338,7 @@ static void sweep_own_keys(struct mobd_agent *a)
 void mobd_agent_reconcile(struct mobd_agent *a)
 {
 	struct kview kv = { 0 };
+	struct mig *g;
 	const struct mob_binding_info *kb;
 	char h[INET6_ADDRSTRLEN];
 	struct dent *d;
@@ -1845,6 +2362,19 @@ void mobd_agent_reconcile(struct mobd_agent *a)
 		if (vm->installed && vm_home(a, vm))
 			a->dp.port_up(a->dp.ctx, vm->ifindex, vm_home(a, vm));
 		kb = kview_find(&kv, vm->family, &vm->hoa);
+		if (vm->leaving) {
+			/* Paused to migrate: bound to where it goes. */
+			struct mob_binding_info rb = {
+				.family = vm->family, .hoa = vm->hoa,
+				.has_moa = true, .moa = vm->next_moa,
+				.kind = MOB_KIND_REMOTE,
+			};
+
+			if (!kb || kb->kind != MOB_KIND_REMOTE ||
+			    !ip_eq(vm->family, &kb->moa, &vm->next_moa))
+				a->dp.set(a->dp.ctx, &rb);
+			continue;
+		}
 		if (!kb || kb->kind != MOB_KIND_LOCAL ||
 		    kb->ifindex != vm->ifindex ||
 		    !ip_eq(vm->family, &kb->moa, &vm->moa)) {
@@ -1891,6 +2421,9 @@ void mobd_agent_reconcile(struct mobd_agent *a)
 		a->dp.del(a->dp.ctx, kb->family, &kb->hoa);
 	}
 	free(kv.b);
+	/* Migrations elsewhere: their aliases, refreshed. */
+	for (g = a->migs; g; g = g->next)
+		mig_alias(a, g);
 	sweep_own_keys(a);
 }
 
@@ -2093,12 +2626,19 @@ void mobd_agent_domain(struct mobd_agent *a, const struct mobd_domain *d)
 			 "nothing", d->name);
 		return;
 	}
-	/* An incoming migration is paused until it takes over: the source
-	 * still runs the VM (the migration work handles this phase). */
+	/* Paused by a migration, and its addresses not served here: the
+	 * incoming side, whose source still runs the VM.  Its MoAs are
+	 * reserved now; it takes them when it runs here. */
 	incoming = d->state == MOBD_DOM_PAUSED && d->migrated &&
-		   d->cause == MOBD_CAUSE_STARTED;
-	here = (d->state == MOBD_DOM_RUNNING || d->state == MOBD_DOM_PAUSED) &&
-	       !incoming;
+		   !domain_served(a, d);
+	if (incoming) {
+		for (i = 0; d->has_metadata && i < d->n_vif; i++)
+			for (j = 0; j < d->vif[i].n_hoa; j++)
+				incoming_prepare(a, d, &d->vif[i],
+						 &d->vif[i].hoa[j]);
+		return;
+	}
+	here = d->state == MOBD_DOM_RUNNING || d->state == MOBD_DOM_PAUSED;
 	if (d->cause == MOBD_CAUSE_LIST && !here)
 		return;
 	a->stamp++;
@@ -2145,6 +2685,17 @@ void mobd_agent_domain(struct mobd_agent *a, const struct mobd_domain *d)
 		vm_depart(a, vm, here ? "no longer in its metadata" :
 			  "domain stopped");
 	}
+	if (!here)
+		incoming_drop_domain(a, d->name, "its incoming migration ended");
+	/* The source's side of a migration. */
+	for (vm = a->vms; vm; vm = vm->next) {
+		if (vm->source != SRC_LIBVIRT || strcmp(vm->name, d->name))
+			continue;
+		if (d->cause == MOBD_CAUSE_SUSPENDED && d->migrated)
+			vm_leave(a, vm);
+		else if (d->state == MOBD_DOM_RUNNING)
+			vm_stay(a, vm);
+	}
 }
 
 static int count_local(const struct mobd_agent *a)
@@ -2161,6 +2712,13 @@ void mobd_agent_virt_connected(struct mobd_agent *a)
 {
 	struct vm *vm, *next;
 
+	struct incoming *in, *inext;
+
+	for (in = a->incoming; in; in = inext) {
+		inext = in->next;
+		if (in->seen != a->list_gen)
+			incoming_drop(a, in, "its domain is gone");
+	}
 	/* Domains we knew that were not listed stopped while we were away. */
 	for (vm = a->vms; vm; vm = next) {
 		next = vm->next;
@@ -2292,6 +2850,8 @@ int mobd_agent_start(struct mobd_agent *a)
 
 void mobd_agent_free(struct mobd_agent *a)
 {
+	struct incoming *in;
+	struct mig *g;
 	struct limbo *p;
 	struct site *s;
 	struct dent *d;
@@ -2324,6 +2884,14 @@ void mobd_agent_free(struct mobd_agent *a)
 		a->limbo = p->next;
 		free(p);
 	}
+	while ((in = a->incoming)) {
+		a->incoming = in->next;
+		free(in);
+	}
+	while ((g = a->migs)) {
+		a->migs = g->next;
+		free(g);
+	}
 	mobd_pool_free(a->pool);
 	free(a);
 }
@@ -2345,6 +2913,7 @@ static struct json_object *jaddr(int family, const union mob_ip *ip)
 static struct json_object *show_vms(struct mobd_agent *a)
 {
 	struct json_object *arr = json_object_new_array(), *o;
+	struct incoming *in;
 	char mac[18];
 	struct vm *vm;
 
@@ -2368,6 +2937,23 @@ static struct json_object *show_vms(struct mobd_agent *a)
 				       json_object_new_int64(vm->since));
 		if (vm->why[0])
 			json_object_object_add(o, "reason", jstr(vm->why));
+		if (vm->leaving)
+			json_object_object_add(o, "next_moa",
+					       jaddr(vm->family, &vm->next_moa));
+		json_object_array_add(arr, o);
+	}
+	for (in = a->incoming; in; in = in->next) {
+		o = json_object_new_object();
+		json_object_object_add(o, "name", jstr(in->name));
+		snprintf(mac, sizeof(mac), MAC_FMT, MAC_ARGS(in->mac));
+		json_object_object_add(o, "mac", jstr(mac));
+		json_object_object_add(o, "hoa", jaddr(in->family, &in->hoa));
+		json_object_object_add(o, "moa", jaddr(in->family, &in->moa));
+		json_object_object_add(o, "port", jstr(""));
+		json_object_object_add(o, "state", jstr("incoming"));
+		json_object_object_add(o, "source", jstr("libvirt"));
+		json_object_object_add(o, "since",
+				       json_object_new_int64(in->since));
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -2485,6 +3071,7 @@ static struct json_object *show_sites(struct mobd_agent *a)
 	struct json_object *top = json_object_new_object(), *arr, *o, *p;
 	bool self_listed = false;
 	struct site *s;
+	struct mig *g;
 	struct vm *vm;
 	int i, n = 0;
 
@@ -2541,6 +3128,18 @@ static struct json_object *show_sites(struct mobd_agent *a)
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(top, "sites", arr);
+	/* Migrations under way, as the directory announced them. */
+	arr = json_object_new_array();
+	for (g = a->migs; g; g = g->next) {
+		o = json_object_new_object();
+		json_object_object_add(o, "hoa", jaddr(g->v.family, &g->v.hoa));
+		json_object_object_add(o, "to", jstr(g->v.hv));
+		json_object_object_add(o, "moa", jaddr(g->v.family, &g->v.moa));
+		if (g->v.vm[0])
+			json_object_object_add(o, "vm", jstr(g->v.vm));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(top, "migrations", arr);
 	return top;
 }
 

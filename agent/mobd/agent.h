@@ -32,6 +32,11 @@
  * stay as orphans until the key is written again, until 2 x lease-ttl
  * after the holder's hv key is back without it, or orphan-hold at most.
  * An orphan is claimed here like an absent key.
+ *
+ * A live migration that libvirt reports is prepared before the VM moves
+ * (the destination reserves its MoAs and announces them under "mig/", the
+ * others accept them, the source forwards once the VM pauses), so that
+ * its arrival only flips local state; see "Live migration" in agent.c.
  */
 #ifndef MOBD_AGENT_H
 #define MOBD_AGENT_H
@@ -54,6 +59,10 @@ struct mobd_dataplane {
 	void *ctx;
 	int (*set)(void *ctx, const struct mob_binding_info *b);
 	int (*del)(void *ctx, int family, const union mob_ip *hoa);
+	/* Aliases: one more MoA for a HoA (uapi/linux/mob.h); deleting an
+	 * absent one is no error. */
+	int (*alias_set)(void *ctx, const struct mob_alias_info *al);
+	int (*alias_del)(void *ctx, int family, const union mob_ip *moa);
 	int (*dump)(void *ctx,
 		    void (*cb)(void *arg, const struct mob_binding_info *b),
 		    void (*restart)(void *arg), void *arg);

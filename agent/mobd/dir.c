@@ -17,6 +17,7 @@
 
 #define VM_DIR	"vm/"
 #define HV_DIR	"hv/"
+#define MIG_DIR	"mig/"
 
 /* Hypervisor names: 1..MOBD_NAME_MAX-1 of [A-Za-z0-9._-]. */
 static bool name_ok(const char *s, size_t len)
@@ -36,8 +37,8 @@ static bool name_ok(const char *s, size_t len)
 	return true;
 }
 
-int mobd_dir_vm_key(const char *prefix, int family, const union mob_ip *hoa,
-		    char *buf, size_t len)
+static int addr_key(const char *prefix, const char *dir, int family,
+		    const union mob_ip *hoa, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 	int n;
@@ -46,10 +47,22 @@ int mobd_dir_vm_key(const char *prefix, int family, const union mob_ip *hoa,
 		return -EAFNOSUPPORT;
 	if (!inet_ntop(family, hoa, a, sizeof(a)))
 		return -EINVAL;
-	n = snprintf(buf, len, "%s" VM_DIR "%s", prefix, a);
+	n = snprintf(buf, len, "%s%s%s", prefix, dir, a);
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+int mobd_dir_vm_key(const char *prefix, int family, const union mob_ip *hoa,
+		    char *buf, size_t len)
+{
+	return addr_key(prefix, VM_DIR, family, hoa, buf, len);
+}
+
+int mobd_dir_mig_key(const char *prefix, int family, const union mob_ip *hoa,
+		     char *buf, size_t len)
+{
+	return addr_key(prefix, MIG_DIR, family, hoa, buf, len);
 }
 
 int mobd_dir_hv_key(const char *prefix, const char *name, char *buf,
@@ -93,31 +106,31 @@ static int canonical_addr(const char *s, size_t len, int *family,
 	return -EINVAL;
 }
 
+/* Does KEY (LEN bytes) start with PREFIX then DIR?  The rest in REST. */
+static bool key_in(const char *key, size_t len, const char *prefix,
+		   const char *dir, const char **rest, size_t *rlen)
+{
+	size_t plen = strlen(prefix), dlen = strlen(dir);
+
+	if (len < plen + dlen || memcmp(key, prefix, plen) ||
+	    memcmp(key + plen, dir, dlen))
+		return false;
+	*rest = key + plen + dlen;
+	*rlen = len - plen - dlen;
+	return true;
+}
+
 enum mobd_dir_key_type mobd_dir_key_parse(const char *prefix, const char *key,
 					  size_t len, int *family,
 					  union mob_ip *hoa, char *name)
 {
-	size_t plen = strlen(prefix), dlen = strlen(VM_DIR);
+	enum mobd_dir_key_type t;
 	const char *rest;
+	union mob_ip a;
 	size_t rlen;
+	int f;
 
-	if (len < plen + dlen || memcmp(key, prefix, plen))
-		return MOBD_DIR_KEY_OTHER;
-	rest = key + plen + dlen;
-	rlen = len - plen - dlen;
-	if (!memcmp(key + plen, VM_DIR, dlen)) {
-		union mob_ip a;
-		int f;
-
-		if (canonical_addr(rest, rlen, &f, &a))
-			return MOBD_DIR_KEY_OTHER;
-		if (family)
-			*family = f;
-		if (hoa)
-			*hoa = a;
-		return MOBD_DIR_KEY_VM;
-	}
-	if (!memcmp(key + plen, HV_DIR, dlen)) {
+	if (key_in(key, len, prefix, HV_DIR, &rest, &rlen)) {
 		if (!name_ok(rest, rlen))
 			return MOBD_DIR_KEY_OTHER;
 		if (name) {
@@ -126,7 +139,19 @@ enum mobd_dir_key_type mobd_dir_key_parse(const char *prefix, const char *key,
 		}
 		return MOBD_DIR_KEY_HV;
 	}
-	return MOBD_DIR_KEY_OTHER;
+	if (key_in(key, len, prefix, VM_DIR, &rest, &rlen))
+		t = MOBD_DIR_KEY_VM;
+	else if (key_in(key, len, prefix, MIG_DIR, &rest, &rlen))
+		t = MOBD_DIR_KEY_MIG;
+	else
+		return MOBD_DIR_KEY_OTHER;
+	if (canonical_addr(rest, rlen, &f, &a))
+		return MOBD_DIR_KEY_OTHER;
+	if (family)
+		*family = f;
+	if (hoa)
+		*hoa = a;
+	return t;
 }
 
 /* Adds NAME: S; false when out of memory. */

@@ -8,6 +8,14 @@
  *     The VM with home address HOA runs on hypervisor "hv" with mobile
  *     address "moa" (same family).  Written under the owner's lease.
  *
+ *   PREFIX "mig/" HOA
+ *     {"moa":"10.3.1.7","hv":"hv3","mac":"52:54:00:12:34:56","vm":"web1"}
+ *     A live migration of HOA's VM to hypervisor "hv" is under way; the
+ *     VM will have mobile address "moa" there.  Written by the destination
+ *     when libvirt starts the incoming VM (under its lease), deleted once
+ *     its claim of the VM key is through or the migration failed.  The
+ *     others accept packets from that MoA before the VM key changes.
+ *
  *   PREFIX "hv/" NAME
  *     {"name":"hv2","since":1763900000,"pools":["10.2.1.0/24"],
  *      "version":"0.1.0"}
@@ -45,17 +53,25 @@ struct mobd_dir_hv {
 	char version[32];
 };
 
-enum mobd_dir_key_type { MOBD_DIR_KEY_OTHER, MOBD_DIR_KEY_VM, MOBD_DIR_KEY_HV };
+enum mobd_dir_key_type {
+	MOBD_DIR_KEY_OTHER,
+	MOBD_DIR_KEY_VM,
+	MOBD_DIR_KEY_HV,
+	MOBD_DIR_KEY_MIG,	/* same value as a VM key: where it goes */
+};
 
 /* Key builders; -ENAMETOOLONG if LEN is too small. */
 int mobd_dir_vm_key(const char *prefix, int family, const union mob_ip *hoa,
 		    char *buf, size_t len);
+int mobd_dir_mig_key(const char *prefix, int family, const union mob_ip *hoa,
+		     char *buf, size_t len);
 int mobd_dir_hv_key(const char *prefix, const char *name, char *buf,
 		    size_t len);
 
 /*
- * What KEY (not NUL-terminated) is.  For a VM key the HoA is stored in
- * FAMILY/HOA, for a hypervisor key the name in NAME (MOBD_NAME_MAX).
+ * What KEY (not NUL-terminated) is.  For a VM or migration key the HoA is
+ * stored in FAMILY/HOA, for a hypervisor key the name in NAME
+ * (MOBD_NAME_MAX).
  * A key under PREFIX that is malformed is MOBD_DIR_KEY_OTHER.
  */
 enum mobd_dir_key_type mobd_dir_key_parse(const char *prefix, const char *key,

@@ -139,6 +139,29 @@ int mobd_kern_del(struct mobd_kern *k, int family, const union mob_ip *hoa)
 	return err == -ENOENT ? 0 : err;
 }
 
+/* Adds or replaces the alias A->moa. */
+int mobd_kern_alias_set(struct mobd_kern *k, const struct mob_alias_info *a)
+{
+	int err;
+
+	err = mob_build_alias_new(k->req, a);
+	if (err)
+		return err;
+	return mob_nl_talk(k->req, NULL, NULL);
+}
+
+int mobd_kern_alias_del(struct mobd_kern *k, int family,
+			const union mob_ip *moa)
+{
+	int err;
+
+	err = mob_build_alias_del(k->req, family, moa);
+	if (err)
+		return err;
+	err = mob_nl_talk(k->req, NULL, NULL);
+	return err == -ENOENT ? 0 : err;
+}
+
 struct dump_ctx {
 	void (*cb)(void *arg, const struct mob_binding_info *b);
 	void *arg;

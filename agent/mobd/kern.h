@@ -29,6 +29,10 @@ void mobd_kern_close(struct mobd_kern *k);
 int mobd_kern_set(struct mobd_kern *k, const struct mob_binding_info *b);
 /* Delete the binding of HOA; absent is not an error. */
 int mobd_kern_del(struct mobd_kern *k, int family, const union mob_ip *hoa);
+/* Aliases (uapi: MOB_CMD_ALIAS_*); deleting an absent one is no error. */
+int mobd_kern_alias_set(struct mobd_kern *k, const struct mob_alias_info *a);
+int mobd_kern_alias_del(struct mobd_kern *k, int family,
+			const union mob_ip *moa);
 /* Every binding, a consistent view (the dump restarts if interrupted). */
 int mobd_kern_dump(struct mobd_kern *k,
 		   void (*cb)(void *arg, const struct mob_binding_info *b),

@@ -51,6 +51,16 @@ static int dp_del(void *ctx, int family, const union mob_ip *hoa)
 	return mobd_kern_del(g.kern, family, hoa);
 }
 
+static int dp_alias_set(void *ctx, const struct mob_alias_info *a)
+{
+	return mobd_kern_alias_set(g.kern, a);
+}
+
+static int dp_alias_del(void *ctx, int family, const union mob_ip *moa)
+{
+	return mobd_kern_alias_del(g.kern, family, moa);
+}
+
 static int dp_dump(void *ctx,
 		   void (*cb)(void *arg, const struct mob_binding_info *b),
 		   void (*restart)(void *arg), void *arg)
@@ -104,6 +114,7 @@ static int dp_ifname(void *ctx, uint32_t ifindex, char *name)
 
 static const struct mobd_dataplane dataplane = {
 	.set = dp_set, .del = dp_del, .dump = dp_dump,
+	.alias_set = dp_alias_set, .alias_del = dp_alias_del,
 	.sync_prefixes = dp_sync_prefixes, .port_up = dp_port_up,
 	.route_add = dp_route_add, .route_del = dp_route_del,
 	.proxy_add = dp_proxy_add, .proxy_del = dp_proxy_del,

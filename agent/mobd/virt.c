@@ -695,6 +695,9 @@ static void report_domain(struct mobd_virt *v, virDomainPtr dom,
 	if (r->ask) {
 		if (virDomainGetState(dom, &st, &reason, 0) == 0) {
 			d.state = map_state(st);
+			/* E.g. DEFINED at a migration's destination: the
+			 * incoming domain is paused for it. */
+			d.migrated = d.migrated || reason_migrating(st, reason);
 		} else {
 			code = last_error(msg, sizeof(msg));
 			if (code == VIR_ERR_NO_DOMAIN && r->may_be_gone) {

@@ -36,7 +36,25 @@ struct fake {
 	int ports_up;
 	int sets, dels;			/* kernel requests */
 	unsigned int gone_ports;	/* bit N: vmportN deleted */
+	int n_al;
+	struct mob_alias_info al[MAX_B];
 };
+
+static bool addr_eq(int family, const union mob_ip *x, const union mob_ip *y)
+{
+	return !memcmp(x, y, family == AF_INET ? 4 : 16);
+}
+
+static int fake_alias_find(struct fake *f, int family, const union mob_ip *moa)
+{
+	int i;
+
+	for (i = 0; i < f->n_al; i++)
+		if (f->al[i].family == family &&
+		    addr_eq(family, &f->al[i].moa, moa))
+			return i;
+	return -1;
+}
 
 static int fake_find(struct fake *f, int family, const union mob_ip *hoa)
 {
@@ -53,8 +71,15 @@ static int fake_set(void *ctx, const struct mob_binding_info *b)
 {
 	struct fake *f = ctx;
 	int i = fake_find(f, b->family, &b->hoa);
+	int k = fake_alias_find(f, b->family, &b->moa);
 
 	f->sets++;
+	/* As the kernel: an alias of the same HoA gives way, another's not. */
+	if (k >= 0) {
+		if (!addr_eq(b->family, &f->al[k].hoa, &b->hoa))
+			return -EEXIST;
+		f->al[k] = f->al[--f->n_al];
+	}
 	if (i < 0) {
 		if (f->n == MAX_B)
 			return -ENOSPC;
@@ -72,6 +97,34 @@ static int fake_del(void *ctx, int family, const union mob_ip *hoa)
 	f->dels++;
 	if (i >= 0)
 		f->b[i] = f->b[--f->n];
+	return 0;
+}
+
+static int fake_alias_set(void *ctx, const struct mob_alias_info *al)
+{
+	struct fake *f = ctx;
+	int i = fake_alias_find(f, al->family, &al->moa), j;
+
+	for (j = 0; j < f->n; j++)
+		if (f->b[j].family == al->family &&
+		    addr_eq(al->family, &f->b[j].moa, &al->moa))
+			return -EEXIST;
+	if (i < 0) {
+		if (f->n_al == MAX_B)
+			return -ENOSPC;
+		i = f->n_al++;
+	}
+	f->al[i] = *al;
+	return 0;
+}
+
+static int fake_alias_del(void *ctx, int family, const union mob_ip *moa)
+{
+	struct fake *f = ctx;
+	int i = fake_alias_find(f, family, moa);
+
+	if (i >= 0)
+		f->al[i] = f->al[--f->n_al];
 	return 0;
 }
 
@@ -154,6 +207,7 @@ static struct mobd_dataplane fake_dp(struct fake *f)
 {
 	struct mobd_dataplane dp = {
 		.ctx = f, .set = fake_set, .del = fake_del, .dump = fake_dump,
+		.alias_set = fake_alias_set, .alias_del = fake_alias_del,
 		.sync_prefixes = fake_prefixes, .port_up = fake_port_up,
 		.route_add = fake_route_add, .route_del = fake_route_del,
 		.proxy_add = fake_proxy_add, .proxy_del = fake_proxy_del,
@@ -187,6 +241,29 @@ static const char *moa_of(struct fake *f, const char *hoa, int *kind)
 	if (i < 0)
 		return "";
 	return inet_ntop(family, &f->b[i].moa, buf, sizeof(buf));
+}
+
+/*
+ * The fake kernel's alias MOA as "HOA" or "HOA>TARGET" (forwarding), ""
+ * if there is none.
+ */
+static const char *alias_of(struct fake *f, const char *moa)
+{
+	static char buf[2 * INET6_ADDRSTRLEN + 2];
+	char t[INET6_ADDRSTRLEN];
+	int family, i;
+	union mob_ip a = ip(moa, &family);
+
+	i = fake_alias_find(f, family, &a);
+	if (i < 0)
+		return "";
+	inet_ntop(family, &f->al[i].hoa, buf, INET6_ADDRSTRLEN);
+	if (f->al[i].has_target) {
+		inet_ntop(family, &f->al[i].target, t, sizeof(t));
+		strcat(buf, ">");
+		strcat(buf, t);
+	}
+	return buf;
 }
 
 static void load_config(struct mobd_config *c, const char *text)
@@ -1334,6 +1411,259 @@ START_TEST(test_dir_lapse_compacted)
 }
 END_TEST
 
+/* Migrations: the fake kernel's alias MOA is WANT. */
+struct want_alias {
+	struct fake *f;
+	const char *moa, *want;
+};
+
+static bool alias_is(void *arg)
+{
+	struct want_alias *w = arg;
+
+	return !strcmp(alias_of(w->f, w->moa), w->want);
+}
+
+/* The number of migrations a's "site show" lists. */
+static int migrations_of(struct mobd_agent *a)
+{
+	struct json_object *o = mobd_agent_show(a, "sites"), *arr;
+	int n = -1;
+
+	if (json_object_object_get_ex(o, "migrations", &arr))
+		n = (int)json_object_array_length(arr);
+	json_object_put(o);
+	return n;
+}
+
+struct want_migs {
+	struct mobd_agent *a;
+	int n;
+};
+
+static bool migs_are(void *arg)
+{
+	struct want_migs *w = arg;
+
+	return migrations_of(w->a) == w->n;
+}
+
+/*
+ * web1 (10.99.0.21, fd99::21) runs on hv1; hv2's libvirt creates the
+ * incoming domain: hv2 reserves its next MoAs and hv1 learns them.
+ */
+static void mig_prepare(struct two *t)
+{
+	struct mobd_domain d;
+	struct want_alias wa;
+	struct want_migs wm;
+	struct want w;
+
+	d = domain("web1", MOBD_DOM_RUNNING, MOBD_CAUSE_STARTED, false);
+	mobd_agent_domain(t->a[0], &d);
+	w = (struct want){ &t->f[1], "10.99.0.21", "10.1.1.1", MOB_KIND_REMOTE };
+	ck_assert_msg(run_until(has_binding, &w, 5000), "hv2 did not learn");
+	w = (struct want){ &t->f[1], "fd99::21", "fd00:1:1::1",
+			   MOB_KIND_REMOTE };
+	ck_assert_msg(run_until(has_binding, &w, 5000), "hv2 did not learn v6");
+
+	d = domain("web1", MOBD_DOM_PAUSED, MOBD_CAUSE_STARTED, true);
+	mobd_agent_domain(t->a[1], &d);
+	ck_assert_str_eq(vm_state(t->a[1], "10.99.0.21"), "incoming");
+	ck_assert_str_eq(vm_state(t->a[1], "fd99::21"), "incoming");
+	/* Nothing changes in hv2's kernel before the VM runs there. */
+	ck_assert_str_eq(moa_of(&t->f[1], "10.99.0.21", NULL), "10.1.1.1");
+	ck_assert_int_eq(t->f[1].n_al, 0);
+	/* hv1 accepts packets from the next MoAs already. */
+	wa = (struct want_alias){ &t->f[0], "10.2.1.1", "10.99.0.21" };
+	ck_assert_msg(run_until(alias_is, &wa, 5000), "hv1 has no alias: %s",
+		      alias_of(&t->f[0], "10.2.1.1"));
+	wa = (struct want_alias){ &t->f[0], "fd00:2:1::1", "fd99::21" };
+	ck_assert_msg(run_until(alias_is, &wa, 5000), "hv1 has no v6 alias");
+	wm = (struct want_migs){ t->a[0], 2 };
+	ck_assert_msg(run_until(migs_are, &wm, 5000), "hv1 lists %d migrations",
+		      migrations_of(t->a[0]));
+	ck_assert_str_eq(moa_of(&t->f[0], "10.99.0.21", NULL), "10.1.1.1");
+}
+
+/* The source pauses web1 for the last copy: hv1 binds it to hv2's MoA
+ * and forwards what still comes to its old one. */
+static void mig_suspend(struct two *t)
+{
+	struct mobd_domain d;
+	int kind;
+
+	d = domain("web1", MOBD_DOM_PAUSED, MOBD_CAUSE_SUSPENDED, true);
+	mobd_agent_domain(t->a[0], &d);
+	ck_assert_str_eq(moa_of(&t->f[0], "10.99.0.21", &kind), "10.2.1.1");
+	ck_assert_int_eq(kind, MOB_KIND_REMOTE);
+	ck_assert_str_eq(moa_of(&t->f[0], "fd99::21", &kind), "fd00:2:1::1");
+	ck_assert_str_eq(alias_of(&t->f[0], "10.1.1.1"),
+			 "10.99.0.21>10.2.1.1");
+	ck_assert_str_eq(alias_of(&t->f[0], "fd00:1:1::1"),
+			 "fd99::21>fd00:2:1::1");
+	/* The binding took the place of the next MoA's alias. */
+	ck_assert_str_eq(alias_of(&t->f[0], "10.2.1.1"), "");
+	/* The directory still names hv1 until hv2 claims. */
+	ck_assert_str_eq(vm_state(t->a[0], "10.99.0.21"), "owned");
+}
+
+START_TEST(test_mig_make_before_break)
+{
+	struct two t = { 0 };
+	struct want_state ws;
+	struct mobd_domain d;
+	struct want_migs wm;
+	struct want w;
+	int kind, sets;
+
+	two_start(&t);
+	mig_prepare(&t);
+	mig_suspend(&t);
+	/* hv2's VM runs: the flip is done before any directory reply. */
+	sets = t.f[1].sets;
+	d = domain("web1", MOBD_DOM_RUNNING, MOBD_CAUSE_RESUMED, true);
+	mobd_agent_domain(t.a[1], &d);
+	ck_assert_str_eq(moa_of(&t.f[1], "10.99.0.21", &kind), "10.2.1.1");
+	ck_assert_int_eq(kind, MOB_KIND_LOCAL);
+	ck_assert_str_eq(moa_of(&t.f[1], "fd99::21", &kind), "fd00:2:1::1");
+	ck_assert_int_eq(kind, MOB_KIND_LOCAL);
+	ck_assert_int_eq(t.f[1].sets, sets + 2);
+	/* Then the claim; the mig keys go and hv1 follows the VM keys. */
+	ws = (struct want_state){ t.a[1], "10.99.0.21", "owned" };
+	ck_assert_msg(run_until(state_is, &ws, 5000), "hv2 does not own it");
+	ws = (struct want_state){ t.a[1], "fd99::21", "owned" };
+	ck_assert_msg(run_until(state_is, &ws, 5000), "hv2 does not own v6");
+	wm = (struct want_migs){ t.a[0], 0 };
+	ck_assert_msg(run_until(migs_are, &wm, 5000),
+		      "hv1 still lists %d migrations", migrations_of(t.a[0]));
+	ws = (struct want_state){ t.a[0], "10.99.0.21", "" };
+	ck_assert_msg(run_until(state_is, &ws, 5000), "hv1 still has it");
+	ck_assert_str_eq(moa_of(&t.f[0], "10.99.0.21", &kind), "10.2.1.1");
+	ck_assert_int_eq(kind, MOB_KIND_REMOTE);
+	ck_assert_int_eq(t.f[0].routes, 0);
+	/* The forwarding stays for moa-hold (the kernel's timeout). */
+	ck_assert_str_eq(alias_of(&t.f[0], "10.1.1.1"), "10.99.0.21>10.2.1.1");
+	ck_assert_int_eq(t.f[0].al[0].timeout_ms, t.c[0].moa_hold * 1000u);
+	/* Libvirt's late word on the source changes nothing. */
+	d = domain("web1", MOBD_DOM_SHUTOFF, MOBD_CAUSE_STOPPED, true);
+	mobd_agent_domain(t.a[0], &d);
+	ck_assert_str_eq(moa_of(&t.f[0], "10.99.0.21", NULL), "10.2.1.1");
+	w = (struct want){ &t.f[1], "10.99.0.21", "10.2.1.1", MOB_KIND_LOCAL };
+	run_for(300);
+	ck_assert(has_binding(&w));
+	ck_assert_int_eq(t.f[1].n_al, 0);
+	two_stop(&t);
+}
+END_TEST
+
+/* The destination fails after the source paused: the source serves the
+ * VM again, everything as before. */
+START_TEST(test_mig_fails_after_suspend)
+{
+	struct two t = { 0 };
+	struct want_alias wa;
+	struct mobd_domain d;
+	struct want_migs wm;
+	int kind;
+
+	two_start(&t);
+	mig_prepare(&t);
+	mig_suspend(&t);
+	d = domain("web1", MOBD_DOM_SHUTOFF, MOBD_CAUSE_STOPPED, false);
+	mobd_agent_domain(t.a[1], &d);
+	ck_assert_str_eq(vm_state(t.a[1], "10.99.0.21"), "");
+	wm = (struct want_migs){ t.a[0], 0 };
+	ck_assert_msg(run_until(migs_are, &wm, 5000),
+		      "hv1 still lists %d migrations", migrations_of(t.a[0]));
+	/* libvirt resumes it on the source. */
+	d = domain("web1", MOBD_DOM_RUNNING, MOBD_CAUSE_RESUMED, true);
+	mobd_agent_domain(t.a[0], &d);
+	ck_assert_str_eq(moa_of(&t.f[0], "10.99.0.21", &kind), "10.1.1.1");
+	ck_assert_int_eq(kind, MOB_KIND_LOCAL);
+	ck_assert_str_eq(moa_of(&t.f[0], "fd99::21", &kind), "fd00:1:1::1");
+	ck_assert_int_eq(kind, MOB_KIND_LOCAL);
+	/* The local binding replaced the forwarding; no alias anywhere. */
+	ck_assert_int_eq(t.f[0].n_al, 0);
+	ck_assert_int_eq(t.f[1].n_al, 0);
+	ck_assert_str_eq(vm_state(t.a[0], "10.99.0.21"), "owned");
+	ck_assert_str_eq(moa_of(&t.f[1], "10.99.0.21", &kind), "10.1.1.1");
+	ck_assert_int_eq(kind, MOB_KIND_REMOTE);
+	/* The reconcile keeps it so. */
+	mobd_agent_reconcile(t.a[0]);
+	ck_assert_str_eq(moa_of(&t.f[0], "10.99.0.21", &kind), "10.1.1.1");
+	ck_assert_int_eq(kind, MOB_KIND_LOCAL);
+	/* hv2's reserved MoA went back: the next VM there does not get it
+	 * while it is held, and nothing waits on it. */
+	wa = (struct want_alias){ &t.f[0], "10.2.1.1", "" };
+	ck_assert(alias_is(&wa));
+	two_stop(&t);
+}
+END_TEST
+
+/* Aborted before the source paused: only the others' aliases go. */
+START_TEST(test_mig_aborted_early)
+{
+	struct two t = { 0 };
+	struct want_alias wa;
+	struct mobd_domain d;
+	int kind, sets;
+
+	two_start(&t);
+	mig_prepare(&t);
+	sets = t.f[0].sets;
+	/* The incoming domain is undefined (gone). */
+	d = domain("web1", MOBD_DOM_SHUTOFF, MOBD_CAUSE_UNDEFINED, false);
+	mobd_agent_domain(t.a[1], &d);
+	wa = (struct want_alias){ &t.f[0], "10.2.1.1", "" };
+	ck_assert_msg(run_until(alias_is, &wa, 5000), "hv1 kept the alias");
+	wa = (struct want_alias){ &t.f[0], "fd00:2:1::1", "" };
+	ck_assert_msg(run_until(alias_is, &wa, 5000), "hv1 kept the v6 alias");
+	ck_assert_int_eq(t.f[0].sets, sets);
+	ck_assert_str_eq(moa_of(&t.f[0], "10.99.0.21", &kind), "10.1.1.1");
+	ck_assert_int_eq(kind, MOB_KIND_LOCAL);
+	ck_assert_str_eq(vm_state(t.a[0], "10.99.0.21"), "owned");
+	ck_assert_str_eq(moa_of(&t.f[1], "10.99.0.21", NULL), "10.1.1.1");
+	/* A paused source without an announced destination keeps its
+	 * binding: the move then follows the claim, as before. */
+	d = domain("web1", MOBD_DOM_PAUSED, MOBD_CAUSE_SUSPENDED, true);
+	mobd_agent_domain(t.a[0], &d);
+	ck_assert_str_eq(moa_of(&t.f[0], "10.99.0.21", &kind), "10.1.1.1");
+	ck_assert_int_eq(kind, MOB_KIND_LOCAL);
+	two_stop(&t);
+}
+END_TEST
+
+/* The VM's RARP at the destination flips it before libvirt's event. */
+START_TEST(test_mig_rarp_first)
+{
+	struct two t = { 0 };
+	struct want_state ws;
+	struct mobd_domain d;
+	struct mob_msg m;
+	int kind;
+
+	two_start(&t);
+	mig_prepare(&t);
+	mig_suspend(&t);
+	m = rarp_event(3, mac1);
+	mobd_agent_kernel_event(t.a[1], &m);
+	ck_assert_str_eq(moa_of(&t.f[1], "10.99.0.21", &kind), "10.2.1.1");
+	ck_assert_int_eq(kind, MOB_KIND_LOCAL);
+	ck_assert_str_eq(moa_of(&t.f[1], "fd99::21", &kind), "fd00:2:1::1");
+	ck_assert_int_eq(kind, MOB_KIND_LOCAL);
+	/* libvirt's event then changes nothing. */
+	d = domain("web1", MOBD_DOM_RUNNING, MOBD_CAUSE_RESUMED, true);
+	mobd_agent_domain(t.a[1], &d);
+	ck_assert_str_eq(moa_of(&t.f[1], "10.99.0.21", NULL), "10.2.1.1");
+	ws = (struct want_state){ t.a[1], "10.99.0.21", "owned" };
+	ck_assert_msg(run_until(state_is, &ws, 5000), "hv2 does not own it");
+	ws = (struct want_state){ t.a[0], "fd99::21", "" };
+	ck_assert_msg(run_until(state_is, &ws, 5000), "hv1 still has it");
+	two_stop(&t);
+}
+END_TEST
+
 Suite *agent_suite(void)
 {
 	Suite *s = suite_create("agent");
@@ -1361,6 +1691,13 @@ Suite *agent_suite(void)
 	tcase_add_loop_test(tc, test_dir_orphan_hold, 0, 2);
 	tcase_add_test(tc, test_dir_orphan_claimed_here);
 	tcase_add_test(tc, test_dir_lapse_compacted);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("migration");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_mig_make_before_break);
+	tcase_add_test(tc, test_mig_fails_after_suspend);
+	tcase_add_test(tc, test_mig_aborted_early);
+	tcase_add_test(tc, test_mig_rarp_first);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -45,6 +45,14 @@ START_TEST(test_vm_key)
 	ck_assert_str_eq(buf, "vm/10.99.0.11");
 	ck_assert_int_lt(mobd_dir_vm_key(P, AF_UNIX, &a, buf, sizeof(buf)),
 			 0);
+	/* Migration keys: same address form, their own directory. */
+	ck_assert_int_eq(mobd_dir_mig_key(P, AF_INET, &a, buf, sizeof(buf)),
+			 0);
+	ck_assert_str_eq(buf, "/mob/mig/10.99.0.11");
+	ck_assert_int_eq(mobd_dir_mig_key(P, AF_INET, &a, buf, 19),
+			 -ENAMETOOLONG);
+	ck_assert_int_lt(mobd_dir_mig_key(P, AF_UNIX, &a, buf, sizeof(buf)),
+			 0);
 }
 END_TEST
 
@@ -80,6 +88,11 @@ static const struct {
 	{ "/mob/vm/2001:db8::1", MOBD_DIR_KEY_VM, AF_INET6, "2001:db8::1" },
 	{ "/mob/vm/::ffff:10.0.0.1", MOBD_DIR_KEY_VM, AF_INET6,
 	  "::ffff:10.0.0.1" },
+	{ "/mob/mig/10.99.0.11", MOBD_DIR_KEY_MIG, AF_INET, "10.99.0.11" },
+	{ "/mob/mig/fd99::11", MOBD_DIR_KEY_MIG, AF_INET6, "fd99::11" },
+	{ "/mob/mig/FD99::11", MOBD_DIR_KEY_OTHER, 0, NULL },
+	{ "/mob/mig/", MOBD_DIR_KEY_OTHER, 0, NULL },
+	{ "/mob/mig10.99.0.11", MOBD_DIR_KEY_OTHER, 0, NULL },
 	{ "/mob/hv/hv2", MOBD_DIR_KEY_HV, 0, "hv2" },
 	{ "/mob/hv/A.b_c-9", MOBD_DIR_KEY_HV, 0, "A.b_c-9" },
 	{ "/mob/hv/"
@@ -128,6 +141,7 @@ START_TEST(test_key_parse)
 			 keys[_i].type);
 	switch (keys[_i].type) {
 	case MOBD_DIR_KEY_VM:
+	case MOBD_DIR_KEY_MIG:
 		ck_assert_int_eq(family, keys[_i].family);
 		ck_assert_str_eq(mob_addr_ntop(family, &hoa, buf, sizeof(buf)),
 				 keys[_i].what);
