@@ -29,7 +29,9 @@
 #define RECONCILE_EVERY_MS	30000
 #define RETRY_MAX_MS		8000
 /* The others' alias for a migration's next MoA; refreshed by reconcile. */
-#define MIG_ALIAS_MS		600000
+#define MIG_ALIAS_MS		120000
+/* A VM that left by migration keeps its key this long for a claim. */
+#define MIG_CLAIM_WAIT_MS	120000
 #define MAC_FMT			"%02x:%02x:%02x:%02x:%02x:%02x"
 #define MAC_ARGS(m)		(m)[0], (m)[1], (m)[2], (m)[3], (m)[4], (m)[5]
 
@@ -85,10 +87,12 @@ struct vm {
 	time_t since;
 	char why[160];
 	/* Live migration (see "Live migration" below). */
-	bool leaving;		/* suspended to go: bound to next_moa */
+	bool paused_mig;	/* libvirt paused it here to migrate it */
+	bool leaving;		/* ... and it is bound to next_moa */
 	union mob_ip next_moa;
-	bool mig_key;		/* came by migration: our mig key to delete */
-	int64_t mig_rev;	/* its mod_revision, 0 if not known yet */
+	uint64_t left_at;	/* ms: gone from libvirt by migration */
+	bool mig_key;		/* came by migration, not claimed yet: our
+				 * mig key for it stays (mig_tick()) */
 };
 
 /* An incoming migration here: the MoA reserved for one of its HoAs. */
@@ -100,16 +104,18 @@ struct incoming {
 	bool has_mac;
 	uint8_t mac[6];
 	unsigned int seen;	/* libvirt listing generation */
-	int64_t key_rev;	/* our mig key's mod_revision, 0 if not yet */
+	bool put_busy;		/* our mig key on its way */
+	uint64_t put_at;	/* ms: not before then (again) */
 	time_t since;
 };
 
-/* Another hypervisor's migration key: HOA's VM is going there. */
+/* A migration key: HOA's VM is going to v.hv (which may be us). */
 struct mig {
 	struct mig *next;
 	struct mobd_dir_vm v;	/* v.hv, v.moa: where, and its next MoA */
 	int64_t mod_rev;
 	unsigned int mark;	/* full-read generation that saw it */
+	uint64_t del_at;	/* ours: ms, when to ask for its delete */
 };
 
 /*
@@ -202,7 +208,9 @@ static void forward_old_moa(struct mobd_agent *a, int family,
 			    const union mob_ip *hoa, const union mob_ip *old,
 			    const union mob_ip *to);
 static void mig_done(struct mobd_agent *a, struct vm *vm);
-static bool incoming_take(struct mobd_agent *a, struct vm *vm);
+struct arrival;
+static bool incoming_take(struct mobd_agent *a, struct vm *vm,
+			  const struct arrival *arr);
 
 /* Small helpers. */
 
@@ -370,6 +378,12 @@ static int dp_set_remote(struct mobd_agent *a, const struct mobd_dir_vm *v)
 	int err;
 
 	err = a->dp.set(a->dp.ctx, &b);
+	if (err == -EEXIST) {
+		/* An alias of another HoA left on that MoA (a migration
+		 * whose end we missed): the directory wins. */
+		a->dp.alias_del(a->dp.ctx, v->family, &v->moa);
+		err = a->dp.set(a->dp.ctx, &b);
+	}
 	if (err)
 		log_err("kernel: binding %s -> %s (remote, %s): %s",
 			ntop(v->family, &v->hoa, h), ntop(v->family, &v->moa, m),
@@ -634,6 +648,8 @@ static void vm_conflict(struct mobd_agent *a, struct vm *vm, const char *why)
 		 vm->port, why);
 	snprintf(vm->why, sizeof(vm->why), "%s", why);
 	vm->state = VM_CONFLICT;
+	vm->leaving = false;
+	vm->paused_mig = false;
 	vm->moved = false;
 	vm->want_moa = false;
 	vm->retry_at = 0;
@@ -842,6 +858,10 @@ static void claim(struct mobd_agent *a, struct vm *vm)
 			vm->state = VM_OWNED;
 		return;
 	}
+	/* Handed over to a migration's destination: its claim comes next;
+	 * ours would take the VM back (vm_stay() claims if it fails). */
+	if (vm->leaving)
+		return;
 	if (vm->claim_busy) {
 		vm->claim_again = true;
 		return;
@@ -1043,7 +1063,7 @@ static struct vm *vm_arrive(struct mobd_agent *a, const struct arrival *in)
 			reinstall = true;
 		}
 	}
-	if (incoming_take(a, vm)) {
+	if (incoming_take(a, vm, in)) {
 		/* A migration's destination: the flip, without waiting. */
 		vm->state = VM_CLAIMING;
 		vm->why[0] = 0;
@@ -1086,23 +1106,31 @@ static void vm_depart(struct mobd_agent *a, struct vm *vm, const char *why)
  * to everyone before the VM moves, so that when it runs at its new place
  * only local flips are left, none waiting for a round trip:
  *
- *   destination, the incoming domain created (STARTED_MIGRATED, paused):
- *     a MoA is reserved and PREFIX mig/HOA = {moa, hv} written  (incoming)
+ *   destination, the incoming domain created (STARTED_MIGRATED, or a
+ *     migration-in job at a listing): a MoA is reserved and PREFIX mig/HOA
+ *     = {moa, hv} written under our lease                       (incoming)
  *   everyone else, on that key: an alias next MoA -> HoA, so that packets
  *     from the VM's new place are translated before its key changes (migs)
- *   source, the VM paused for the last copy (SUSPENDED_MIGRATED): binding
- *     HoA -> next MoA (remote), and the old MoA becomes an alias that
- *     forwards to the next one: packets still sent to the old place follow
- *     the VM                                                  (vm->leaving)
+ *   source, the VM paused for the last copy (SUSPENDED_MIGRATED), as soon
+ *     as it also knows the next MoA: binding HoA -> next MoA (remote), and
+ *     the old MoA becomes an alias that forwards to the next one: packets
+ *     still sent to the old place follow the VM               (vm->leaving)
  *   destination, RESUMED_MIGRATED or the VM's own RARP, whichever comes
  *     first: the local binding with the reserved MoA, then the claim of
- *     the VM key, then the mig key is deleted
+ *     the VM key; once it is through, the mig key goes
  *   everyone, on the VM key: binding HoA -> next MoA, in place of the alias
  *
  * Failure at any step: the destination's domain stops, its MoA goes back
  * to the pool and its mig key is deleted (and with it the others' aliases);
  * a source VM that runs again gets its local binding back, which replaces
  * the forwarding alias.  The VM key never changed, so nothing else has to.
+ *
+ * Our own mig keys are kept by one rule, applied every tick once both the
+ * directory and libvirt have been read in full (mig_tick()): a key of ours
+ * is deleted unless an incoming domain or a VM that came by migration and
+ * is not yet claimed accounts for it; such an incoming domain without its
+ * key gets it written.  So a lost reply, an etcd outage, a lease lapse or
+ * a restart in the middle all end the same way.
  */
 
 static struct incoming *incoming_find(struct mobd_agent *a, int family,
@@ -1140,25 +1168,9 @@ static struct mig *mig_find(struct mobd_agent *a, int family,
 	return NULL;
 }
 
-static void mig_key_del(struct mobd_agent *a, int family,
-			const union mob_ip *hoa, int64_t rev)
+static bool mig_ours(const struct mobd_agent *a, const struct mig *g)
 {
-	char key[256];
-
-	if (dir_mode(a) && rev &&
-	    !mobd_dir_mig_key(a->c->etcd_prefix, family, hoa, key,
-			      sizeof(key)))
-		mobd_etcd_cas_del(a->etcd, key, rev, NULL, NULL);
-}
-
-/* VM's claim is through: the mig key that announced it has done its job. */
-static void mig_done(struct mobd_agent *a, struct vm *vm)
-{
-	if (!vm->mig_key || !vm->mig_rev)
-		return;		/* not written yet: mig_put_done() deletes it */
-	mig_key_del(a, vm->family, &vm->hoa, vm->mig_rev);
-	vm->mig_key = false;
-	vm->mig_rev = 0;
+	return !strcmp(g->v.hv, a->c->hypervisor);
 }
 
 struct mig_req {
@@ -1172,29 +1184,25 @@ static void mig_put_done(void *arg, int err, int64_t rev)
 	struct mig_req *r = arg;
 	struct mobd_agent *a = r->a;
 	struct incoming *in = incoming_find(a, r->family, &r->hoa);
-	struct vm *vm = vm_find(a, r->family, &r->hoa);
 	char h[INET6_ADDRSTRLEN];
 
-	if (err) {
-		log_warn("directory: announcing the migration of %s failed: "
-			 "%s; the others learn its MoA from its claim",
-			 ntop(r->family, &r->hoa, h), strerror(-err));
-	} else if (in && ip_eq(r->family, &in->moa, &r->moa)) {
-		in->key_rev = rev;
-	} else if (vm && vm->mig_key && vm->has_moa &&
-		   ip_eq(r->family, &vm->moa, &r->moa)) {
-		vm->mig_rev = rev;
-		if (vm->state == VM_OWNED)
-			mig_done(a, vm);
-	} else {
-		/* The migration ended while the key was on its way. */
-		mig_key_del(a, r->family, &r->hoa, rev);
+	if (in && ip_eq(r->family, &in->moa, &r->moa)) {
+		in->put_busy = false;
+		/* On success the watch brings the key; until it does,
+		 * writing it again would be noise. */
+		in->put_at = mobd_now_ms() + (err ? 2000 : 10000);
+		if (err)
+			log_warn("directory: announcing the migration of %s "
+				 "failed: %s; retrying",
+				 ntop(r->family, &r->hoa, h), strerror(-err));
 	}
+	/* Otherwise the migration ended meanwhile: mig_tick() deletes the
+	 * key when the directory shows it. */
 	free(r);
 }
 
 /* Tell everyone where IN's VM is going (under our lease). */
-static void mig_key_put(struct mobd_agent *a, const struct incoming *in)
+static void mig_key_put(struct mobd_agent *a, struct incoming *in)
 {
 	struct mobd_dir_vm v = {
 		.family = in->family, .hoa = in->hoa, .moa = in->moa,
@@ -1203,7 +1211,7 @@ static void mig_key_put(struct mobd_agent *a, const struct incoming *in)
 	char key[256], *val;
 	struct mig_req *r;
 
-	if (!dir_mode(a) || !a->lease ||
+	if (!dir_mode(a) || !a->lease || in->put_busy ||
 	    mobd_dir_mig_key(a->c->etcd_prefix, in->family, &in->hoa, key,
 			     sizeof(key)))
 		return;
@@ -1221,11 +1229,62 @@ static void mig_key_put(struct mobd_agent *a, const struct incoming *in)
 	if (mobd_etcd_put(a->etcd, key, val, strlen(val), a->lease,
 			  mig_put_done, r))
 		goto fail;
+	in->put_busy = true;
 	free(val);
 	return;
 fail:
+	in->put_at = mobd_now_ms() + 2000;
 	free(r);
 	free(val);
+}
+
+/* Does a migration here still need our key G? */
+static bool mig_needed(struct mobd_agent *a, const struct mig *g)
+{
+	struct incoming *in = incoming_find(a, g->v.family, &g->v.hoa);
+	struct vm *vm = vm_find(a, g->v.family, &g->v.hoa);
+
+	if (in)
+		return ip_eq(g->v.family, &in->moa, &g->v.moa);
+	return vm && vm->mig_key && vm->has_moa &&
+	       ip_eq(g->v.family, &vm->moa, &g->v.moa);
+}
+
+/* Our mig keys: each written while needed, deleted when not (above). */
+static void mig_tick(struct mobd_agent *a, uint64_t now)
+{
+	struct incoming *in;
+	struct mig *g;
+	char key[256];
+
+	if (!dir_mode(a) || !a->dir_synced || !a->virt_synced || !a->lease)
+		return;
+	for (g = a->migs; g; g = g->next) {
+		if (!mig_ours(a, g) || mig_needed(a, g) || now < g->del_at)
+			continue;
+		if (mobd_dir_mig_key(a->c->etcd_prefix, g->v.family,
+				     &g->v.hoa, key, sizeof(key)))
+			continue;
+		/* Only that version: a newer write is judged on its own. */
+		mobd_etcd_cas_del(a->etcd, key, g->mod_rev, NULL, NULL);
+		g->del_at = now + 5000;
+	}
+	for (in = a->incoming; in; in = in->next) {
+		g = mig_find(a, in->family, &in->hoa);
+		if ((!g || !mig_ours(a, g) ||
+		     !ip_eq(in->family, &g->v.moa, &in->moa)) &&
+		    now >= in->put_at)
+			mig_key_put(a, in);
+	}
+}
+
+/* VM's claim is through: its mig key has done its job. */
+static void mig_done(struct mobd_agent *a, struct vm *vm)
+{
+	if (!vm->mig_key)
+		return;
+	vm->mig_key = false;
+	mig_tick(a, mobd_now_ms());
 }
 
 /* An incoming migration of domain D brings HOA here (on VIF). */
@@ -1234,7 +1293,10 @@ static void incoming_prepare(struct mobd_agent *a, const struct mobd_domain *d,
 			     const struct mobd_hoa *hoa)
 {
 	struct incoming *in = incoming_find(a, hoa->family, &hoa->addr);
+	struct vm *vm = vm_find(a, hoa->family, &hoa->addr);
+	struct dent *e = dir_find(a, hoa->family, &hoa->addr);
 	char h[INET6_ADDRSTRLEN], m[INET6_ADDRSTRLEN];
+	struct mig *g;
 
 	if (!mobd_config_home_of(a->c, hoa->family, &hoa->addr))
 		return;		/* vm_arrive() will say so */
@@ -1242,10 +1304,19 @@ static void incoming_prepare(struct mobd_agent *a, const struct mobd_domain *d,
 		in->seen = a->list_gen;
 		return;
 	}
+	/* Served here, or the directory names us: not coming, here. */
+	if ((vm && vm->state != VM_CONFLICT) || (e && !dent_elsewhere(a, e)))
+		return;
 	in = calloc(1, sizeof(*in));
 	if (!in)
 		return;
-	if (mobd_pool_alloc(a->pool, hoa->family, mobd_now_ms(), &in->moa)) {
+	/* After a restart, the MoA our key already announced. */
+	g = mig_find(a, hoa->family, &hoa->addr);
+	if (g && mig_ours(a, g) &&
+	    !mobd_pool_take(a->pool, hoa->family, &g->v.moa, mobd_now_ms())) {
+		in->moa = g->v.moa;
+	} else if (mobd_pool_alloc(a->pool, hoa->family, mobd_now_ms(),
+				   &in->moa)) {
 		/* It gets one, or is refused, when it runs here. */
 		log_warn("vm %s %s: incoming migration, but no MoA to reserve",
 			 d->name, ntop(hoa->family, &hoa->addr, h));
@@ -1275,9 +1346,9 @@ static void incoming_drop(struct mobd_agent *a, struct incoming *in,
 
 	log_info("vm %s %s: %s; moa released", in->name,
 		 ntop(in->family, &in->hoa, h), why);
-	mig_key_del(a, in->family, &in->hoa, in->key_rev);
 	mobd_pool_release(a->pool, in->family, &in->moa, mobd_now_ms());
 	incoming_unlink(a, in);
+	mig_tick(a, mobd_now_ms());
 }
 
 static void incoming_drop_domain(struct mobd_agent *a, const char *name,
@@ -1293,20 +1364,26 @@ static void incoming_drop_domain(struct mobd_agent *a, const char *name,
 }
 
 /*
- * VM runs here and has no MoA yet: if it came by migration, it takes the
- * MoA reserved for it, which the others already accept.  True if so.
+ * VM runs here and has no MoA yet: if it is the incoming domain's (libvirt
+ * reports that domain here, or the VM announced itself with its MAC), it
+ * takes the MoA reserved for it, which the others already accept.  An
+ * ordinary ARP is no such sign.  True if it did.
  */
-static bool incoming_take(struct mobd_agent *a, struct vm *vm)
+static bool incoming_take(struct mobd_agent *a, struct vm *vm,
+			  const struct arrival *arr)
 {
 	struct incoming *in = incoming_find(a, vm->family, &vm->hoa);
 
 	if (!in || vm->has_moa)
 		return false;
+	if (!(arr->source == SRC_LIBVIRT && arr->name &&
+	      !strcmp(arr->name, in->name)) &&
+	    !(arr->moved && arr->mac && !memcmp(arr->mac, in->mac, 6)))
+		return false;
 	vm->moa = in->moa;
 	vm->has_moa = true;
 	vm->moved = true;	/* libvirt brought it: evidence enough */
 	vm->mig_key = dir_mode(a);
-	vm->mig_rev = in->key_rev;
 	if (!vm->has_mac && in->has_mac) {
 		vm->has_mac = true;
 		memcpy(vm->mac, in->mac, 6);
@@ -1340,7 +1417,10 @@ static void forward_old_moa(struct mobd_agent *a, int family,
 			 ntop(family, to, t), strerror(-err));
 }
 
-/* VM paused here for the last copy of a migration: hand over now. */
+/*
+ * VM is paused here for the last copy of a migration whose destination
+ * announced its next MoA: hand over now.
+ */
 static void vm_leave(struct mobd_agent *a, struct vm *vm)
 {
 	struct mig *g = mig_find(a, vm->family, &vm->hoa);
@@ -1351,14 +1431,16 @@ static void vm_leave(struct mobd_agent *a, struct vm *vm)
 	char l[200], m[INET6_ADDRSTRLEN];
 	int err;
 
-	if (vm->leaving || vm->state == VM_CONFLICT || !vm->installed)
+	if (!vm->paused_mig || vm->state == VM_CONFLICT || !vm->installed ||
+	    !vm->has_moa)
 		return;
-	if (!g) {
+	if (!g || mig_ours(a, g)) {
 		log_info("vm %s: paused for migration; no destination MoA "
-			 "announced: the binding changes on its claim",
-			 vm_label(vm, l, sizeof(l)));
+			 "announced yet", vm_label(vm, l, sizeof(l)));
 		return;
 	}
+	if (vm->leaving && ip_eq(vm->family, &vm->next_moa, &g->v.moa))
+		return;
 	b.moa = g->v.moa;
 	err = a->dp.set(a->dp.ctx, &b);
 	if (err) {
@@ -1383,12 +1465,15 @@ static void vm_stay(struct mobd_agent *a, struct vm *vm)
 	if (!vm->leaving)
 		return;
 	vm->leaving = false;
+	if (vm->state == VM_CONFLICT || !vm->has_moa)
+		return;
 	/* Replaces the remote binding and the forwarding alias at once. */
 	if (!dp_set_local(a, vm))
 		log_notice("vm %s: runs here again (the migration failed); "
 			   "local binding restored", vm_label(vm, l, sizeof(l)));
 	else
 		vm->installed = false;	/* reconcile tries again */
+	claim(a, vm);
 }
 
 /* Another hypervisor's mig key: accept packets from the next MoA. */
@@ -1403,6 +1488,8 @@ static void mig_alias(struct mobd_agent *a, const struct mig *g)
 	struct vm *vm = vm_find(a, g->v.family, &g->v.hoa);
 	int err;
 
+	if (mig_ours(a, g))
+		return;
 	/* Bound to it already: the binding does the job. */
 	if (d && ip_eq(g->v.family, &d->v.moa, &g->v.moa))
 		return;
@@ -1421,12 +1508,12 @@ static void mig_apply_put(struct mobd_agent *a, const struct mobd_dir_vm *v,
 {
 	struct mig *g = mig_find(a, v->family, &v->hoa);
 	char h[INET6_ADDRSTRLEN], m[INET6_ADDRSTRLEN];
+	struct incoming *in;
+	struct vm *vm;
 
-	if (!strcmp(v->hv, a->c->hypervisor))
-		return;		/* ours: see range_migs() */
 	if (g && g->mod_rev >= mod_rev)
 		return;
-	if (g && !ip_eq(v->family, &g->v.moa, &v->moa))
+	if (g && !mig_ours(a, g) && !ip_eq(v->family, &g->v.moa, &v->moa))
 		a->dp.alias_del(a->dp.ctx, v->family, &g->v.moa);
 	if (!g) {
 		g = calloc(1, sizeof(*g));
@@ -1438,10 +1525,27 @@ static void mig_apply_put(struct mobd_agent *a, const struct mobd_dir_vm *v,
 	g->v = *v;
 	g->mod_rev = mod_rev;
 	g->mark = a->range_mark;
+	g->del_at = 0;
+	if (mig_ours(a, g)) {
+		/* A restart: keep announcing the MoA the others know. */
+		in = incoming_find(a, v->family, &v->hoa);
+		if (in && !ip_eq(v->family, &in->moa, &v->moa) && !in->put_busy &&
+		    !mobd_pool_take(a->pool, v->family, &v->moa,
+				    mobd_now_ms())) {
+			mobd_pool_release(a->pool, in->family, &in->moa,
+					  mobd_now_ms());
+			in->moa = v->moa;
+		}
+		return;
+	}
 	log_info("directory: %s is migrating to %s, moa %s there",
 		 ntop(v->family, &v->hoa, h), v->hv,
 		 ntop(v->family, &v->moa, m));
 	mig_alias(a, g);
+	/* The source, paused already (the key came late, or changed). */
+	vm = vm_find(a, v->family, &v->hoa);
+	if (vm)
+		vm_leave(a, vm);
 }
 
 static void mig_forget(struct mobd_agent *a, struct mig *g)
@@ -1450,7 +1554,8 @@ static void mig_forget(struct mobd_agent *a, struct mig *g)
 	struct mig **pp;
 
 	/* The alias is gone already if the VM key moved to its MoA. */
-	if (!d || !ip_eq(g->v.family, &d->v.moa, &g->v.moa))
+	if (!mig_ours(a, g) &&
+	    (!d || !ip_eq(g->v.family, &d->v.moa, &g->v.moa)))
 		a->dp.alias_del(a->dp.ctx, g->v.family, &g->v.moa);
 	for (pp = &a->migs; *pp; pp = &(*pp)->next) {
 		if (*pp == g) {
@@ -1470,19 +1575,13 @@ static void mig_apply_delete(struct mobd_agent *a, int family,
 		mig_forget(a, g);
 }
 
-/*
- * A full read of the directory: the mig keys in KVS.  Others' keys that
- * vanished meanwhile are forgotten; our own that no migration here
- * accounts for (we restarted during one) are deleted.
- */
+/* A full read of the directory: the mig keys in KVS, the rest forgotten. */
 static void range_migs(struct mobd_agent *a, const struct mobd_kv *kvs,
 		       size_t n, int64_t rev)
 {
 	struct mig *g, *next;
 	struct mobd_dir_vm v;
-	struct incoming *in;
 	union mob_ip hoa;
-	struct vm *vm;
 	int family;
 	size_t i;
 
@@ -1493,46 +1592,16 @@ static void range_migs(struct mobd_agent *a, const struct mobd_kv *kvs,
 		    mobd_dir_vm_decode(family, &hoa, kvs[i].value,
 				       kvs[i].value_len, &v))
 			continue;
-		if (strcmp(v.hv, a->c->hypervisor)) {
-			mig_apply_put(a, &v, kvs[i].mod_revision);
-			g = mig_find(a, family, &hoa);
-			if (g)
-				g->mark = a->range_mark;
-			continue;
-		}
-		in = incoming_find(a, family, &hoa);
-		vm = vm_find(a, family, &hoa);
-		if (in && ip_eq(family, &in->moa, &v.moa)) {
-			in->key_rev = kvs[i].mod_revision;
-		} else if (vm && vm->mig_key) {
-			vm->mig_rev = kvs[i].mod_revision;
-			if (vm->state == VM_OWNED)
-				mig_done(a, vm);
-		} else {
-			mig_key_del(a, family, &hoa, kvs[i].mod_revision);
-		}
+		mig_apply_put(a, &v, kvs[i].mod_revision);
+		g = mig_find(a, family, &hoa);
+		if (g)
+			g->mark = a->range_mark;
 	}
 	for (g = a->migs; g; g = next) {
 		next = g->next;
 		if (g->mark != a->range_mark && g->mod_rev <= rev)
 			mig_forget(a, g);
 	}
-}
-
-/* Does this hypervisor serve any HoA of domain D (it is the source)? */
-static bool domain_served(struct mobd_agent *a, const struct mobd_domain *d)
-{
-	struct vm *vm;
-	int i, j;
-
-	for (i = 0; i < d->n_vif; i++)
-		for (j = 0; j < d->vif[i].n_hoa; j++) {
-			vm = vm_find(a, d->vif[i].hoa[j].family,
-				     &d->vif[i].hoa[j].addr);
-			if (vm && vm->state != VM_CONFLICT)
-				return true;
-		}
-	return false;
 }
 
 /* Directory changes. */
@@ -2447,9 +2516,15 @@ static void tick(int timer, void *opaque)
 			site_put(a);
 		orphans_tick(a, now);
 		limbo_tick(a, now);
+		mig_tick(a, now);
 	}
 	for (vm = a->vms; vm; vm = next) {
 		next = vm->next;
+		if (vm->left_at && now >= vm->left_at + MIG_CLAIM_WAIT_MS) {
+			vm_depart(a, vm, "left by migration, and no "
+				  "hypervisor claimed it");
+			continue;
+		}
 		if (!vm->retry_at || now < vm->retry_at || vm->claim_busy)
 			continue;
 		vm->retry_at = 0;
@@ -2626,11 +2701,10 @@ void mobd_agent_domain(struct mobd_agent *a, const struct mobd_domain *d)
 			 "nothing", d->name);
 		return;
 	}
-	/* Paused by a migration, and its addresses not served here: the
-	 * incoming side, whose source still runs the VM.  Its MoAs are
-	 * reserved now; it takes them when it runs here. */
-	incoming = d->state == MOBD_DOM_PAUSED && d->migrated &&
-		   !domain_served(a, d);
+	/* The destination of a migration, paused until it takes over: the
+	 * source still runs the VM.  Its MoAs are reserved now; it takes
+	 * them when it runs here. */
+	incoming = d->incoming && d->state == MOBD_DOM_PAUSED;
 	if (incoming) {
 		for (i = 0; d->has_metadata && i < d->n_vif; i++)
 			for (j = 0; j < d->vif[i].n_hoa; j++)
@@ -2658,7 +2732,9 @@ void mobd_agent_domain(struct mobd_agent *a, const struct mobd_domain *d)
 			in.hoa = vif->hoa[j].addr;
 			in.mac = vif->mac;
 			in.ifindex = ifindex;
-			in.moved = d->migrated;
+			/* Running after a migration is evidence it moved
+			 * here; paused (the source's last copy) is not. */
+			in.moved = d->migrated && d->state == MOBD_DOM_RUNNING;
 			vm = vm_arrive(a, &in);
 			if (vm) {
 				vm->seen = a->list_gen;
@@ -2673,11 +2749,16 @@ void mobd_agent_domain(struct mobd_agent *a, const struct mobd_domain *d)
 			continue;
 		if (here && vm->stamp == a->stamp)
 			continue;
-		if (!here && d->migrated) {
-			/* Migrated away: the destination claims it; until
-			 * then the binding here keeps working. */
-			log_info("libvirt: %s left by migration; waiting for "
-				 "the destination's claim", d->name);
+		if (!here && (d->migrated || vm->leaving || vm->left_at)) {
+			/* Migrated away (its undefinition may follow): the
+			 * destination claims it; until then the binding here
+			 * keeps working, for MIG_CLAIM_WAIT_MS at most. */
+			if (!vm->left_at) {
+				log_info("libvirt: %s left by migration; "
+					 "waiting for the destination's claim",
+					 d->name);
+				vm->left_at = mobd_now_ms();
+			}
 			continue;
 		}
 		if (here && d->cause == MOBD_CAUSE_LIST)
@@ -2691,10 +2772,15 @@ void mobd_agent_domain(struct mobd_agent *a, const struct mobd_domain *d)
 	for (vm = a->vms; vm; vm = vm->next) {
 		if (vm->source != SRC_LIBVIRT || strcmp(vm->name, d->name))
 			continue;
-		if (d->cause == MOBD_CAUSE_SUSPENDED && d->migrated)
+		if (d->state == MOBD_DOM_PAUSED && d->migrated) {
+			/* SUSPENDED_MIGRATED, or listed so after a restart. */
+			vm->paused_mig = true;
 			vm_leave(a, vm);
-		else if (d->state == MOBD_DOM_RUNNING)
+		} else if (d->state == MOBD_DOM_RUNNING) {
+			vm->paused_mig = false;
+			vm->left_at = 0;
 			vm_stay(a, vm);
+		}
 	}
 }
 
@@ -2722,8 +2808,15 @@ void mobd_agent_virt_connected(struct mobd_agent *a)
 	/* Domains we knew that were not listed stopped while we were away. */
 	for (vm = a->vms; vm; vm = next) {
 		next = vm->next;
-		if (vm->source == SRC_LIBVIRT && vm->seen != a->list_gen)
-			vm_depart(a, vm, "not running after reconnecting");
+		if (vm->source != SRC_LIBVIRT || vm->seen == a->list_gen)
+			continue;
+		if (vm->paused_mig || vm->leaving || vm->left_at) {
+			/* Gone by migration: the claim is coming. */
+			if (!vm->left_at)
+				vm->left_at = mobd_now_ms();
+			continue;
+		}
+		vm_depart(a, vm, "not running after reconnecting");
 	}
 	/* Bindings from the kernel that libvirt does not account for. */
 	if (a->c->learn == MOBD_LEARN_METADATA) {

@@ -672,6 +672,25 @@ static void map_event(int event, int detail, struct report *r)
 	}
 }
 
+/*
+ * Is DOM the destination of a migration under way?  Its job says so; a
+ * domain paused by migration is the source's just as well.
+ */
+static bool job_incoming(virDomainPtr dom)
+{
+	virTypedParameterPtr params = NULL;
+	int type, n = 0, op = -1;
+
+	if (virDomainGetJobStats(dom, &type, &params, &n, 0) < 0) {
+		virResetLastError();
+		return false;
+	}
+	virTypedParamsGetInt(params, n, VIR_DOMAIN_JOB_OPERATION, &op);
+	virTypedParamsFree(params, n);
+	return type != VIR_DOMAIN_JOB_NONE &&
+	       op == VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN;
+}
+
 /* Read DOM and give it to ops->domain(). */
 static void report_domain(struct mobd_virt *v, virDomainPtr dom,
 			  const struct report *r)
@@ -712,6 +731,11 @@ static void report_domain(struct mobd_virt *v, virDomainPtr dom,
 			}
 		}
 	}
+
+	if (r->cause == MOBD_CAUSE_STARTED && r->migrated)
+		d.incoming = true;
+	else if (d.state == MOBD_DOM_PAUSED && d.migrated && !gone)
+		d.incoming = job_incoming(dom);
 
 	if (gone) {
 		log_debug("domain %s: gone", d.name);

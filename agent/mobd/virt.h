@@ -74,6 +74,9 @@ struct mobd_domain {
 	enum mobd_dom_state state;
 	enum mobd_dom_cause cause;
 	bool migrated;		/* the event's detail says migration */
+	bool incoming;		/* the destination of a migration under way,
+				 * not running yet (STARTED_MIGRATED, or a
+				 * migration-in job) */
 	bool has_metadata;	/* our <metadata> element was present */
 	int n_vif;
 	struct mobd_vif vif[MOBD_VIF_MAX];

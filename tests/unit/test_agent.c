@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <json-c/json.h>
@@ -1468,6 +1470,7 @@ static void mig_prepare(struct two *t)
 	ck_assert_msg(run_until(has_binding, &w, 5000), "hv2 did not learn v6");
 
 	d = domain("web1", MOBD_DOM_PAUSED, MOBD_CAUSE_STARTED, true);
+	d.incoming = true;	/* virt.c: STARTED_MIGRATED */
 	mobd_agent_domain(t->a[1], &d);
 	ck_assert_str_eq(vm_state(t->a[1], "10.99.0.21"), "incoming");
 	ck_assert_str_eq(vm_state(t->a[1], "fd99::21"), "incoming");
@@ -1664,6 +1667,181 @@ START_TEST(test_mig_rarp_first)
 }
 END_TEST
 
+/*
+ * The destination's domain goes while etcd cannot be reached: its mig key
+ * is deleted once etcd is back, so the others drop their aliases and a
+ * later binding to that MoA works.
+ */
+START_TEST(test_mig_key_deleted_after_outage)
+{
+	struct two t = { 0 };
+	struct mobd_domain d;
+	struct want_migs wm;
+	struct want w;
+
+	two_start(&t);
+	mig_prepare(&t);
+	kill(etcd.pid, SIGKILL);
+	waitpid(etcd.pid, NULL, 0);
+	etcd.pid = 0;
+	d = domain("web1", MOBD_DOM_SHUTOFF, MOBD_CAUSE_STOPPED, false);
+	mobd_agent_domain(t.a[1], &d);
+	ck_assert_str_eq(vm_state(t.a[1], "10.99.0.21"), "");
+	run_for(500);
+	ck_assert_int_eq(etcdrun_restart(&etcd), 0);
+	wm = (struct want_migs){ t.a[0], 0 };
+	ck_assert_msg(run_until(migs_are, &wm, 15000),
+		      "hv1 still lists %d migrations", migrations_of(t.a[0]));
+	ck_assert_str_eq(alias_of(&t.f[0], "10.2.1.1"), "");
+	/* Another VM gets 10.2.1.1 at hv2 later: hv1 can bind it. */
+	etcd_post("/v3/kv/put", "{\"key\":\"L21vYi92bS8xMC45OS4wLjUw\","
+		  "\"value\":\"eyJtb2EiOiIxMC4yLjEuMSIsImh2IjoiaHYyIn0=\"}");
+	w = (struct want){ &t.f[0], "10.99.0.50", "10.2.1.1", MOB_KIND_REMOTE };
+	ck_assert_msg(run_until(has_binding, &w, 5000),
+		      "hv1 cannot bind 10.99.0.50 -> 10.2.1.1");
+	two_stop(&t);
+}
+END_TEST
+
+/* The VM stops at the destination right after the flip: the mig key goes
+ * with it. */
+START_TEST(test_mig_key_deleted_on_depart)
+{
+	struct two t = { 0 };
+	struct mobd_domain d;
+	struct want_migs wm;
+
+	two_start(&t);
+	mig_prepare(&t);
+	d = domain("web1", MOBD_DOM_RUNNING, MOBD_CAUSE_RESUMED, true);
+	mobd_agent_domain(t.a[1], &d);
+	d = domain("web1", MOBD_DOM_SHUTOFF, MOBD_CAUSE_STOPPED, false);
+	mobd_agent_domain(t.a[1], &d);
+	wm = (struct want_migs){ t.a[0], 0 };
+	ck_assert_msg(run_until(migs_are, &wm, 5000),
+		      "hv1 still lists %d migrations", migrations_of(t.a[0]));
+	wm = (struct want_migs){ t.a[1], 0 };
+	ck_assert_msg(run_until(migs_are, &wm, 5000),
+		      "hv2 still lists %d migrations", migrations_of(t.a[1]));
+	two_stop(&t);
+}
+END_TEST
+
+/*
+ * Post-copy failed on the source after the destination claimed: a domain
+ * paused by migration that the source reports is not an incoming one.
+ */
+START_TEST(test_mig_source_paused_after_claim)
+{
+	struct two t = { 0 };
+	struct want_state ws;
+	struct mobd_domain d;
+
+	two_start(&t);
+	mig_prepare(&t);
+	mig_suspend(&t);
+	d = domain("web1", MOBD_DOM_RUNNING, MOBD_CAUSE_RESUMED, true);
+	mobd_agent_domain(t.a[1], &d);
+	ws = (struct want_state){ t.a[0], "10.99.0.21", "" };
+	ck_assert_msg(run_until(state_is, &ws, 5000), "hv1 still has it");
+	d = domain("web1", MOBD_DOM_PAUSED, MOBD_CAUSE_SUSPENDED, true);
+	mobd_agent_domain(t.a[0], &d);
+	run_for(1000);
+	ck_assert_str_ne(vm_state(t.a[0], "10.99.0.21"), "incoming");
+	ck_assert_int_eq(migrations_of(t.a[1]), 0);
+	ck_assert_int_eq(migrations_of(t.a[0]), 0);
+	/* hv2 keeps it. */
+	ck_assert_str_eq(vm_state(t.a[1], "10.99.0.21"), "owned");
+	ck_assert_str_eq(moa_of(&t.f[0], "10.99.0.21", NULL), "10.2.1.1");
+	two_stop(&t);
+}
+END_TEST
+
+/* The source agent restarts while its VM is paused for the last copy:
+ * the key stays, and every kernel keeps a binding for the VM. */
+START_TEST(test_mig_source_restarts_paused)
+{
+	struct two t = { 0 };
+	struct mobd_domain d;
+	struct want w;
+
+	two_start(&t);
+	mig_prepare(&t);
+	mig_suspend(&t);
+	mobd_agent_free(t.a[0]);
+	ck_assert_int_eq(mobd_agent_new(&t.a[0], &t.c[0], &t.dp[0]), 0);
+	ck_assert_int_eq(mobd_agent_start(t.a[0]), 0);
+	d = domain("web1", MOBD_DOM_PAUSED, MOBD_CAUSE_LIST, true);
+	mobd_agent_domain(t.a[0], &d);
+	mobd_agent_no_virt(t.a[0]);
+	mobd_agent_virt_connected(t.a[0]);
+	w = (struct want){ &t.f[0], "10.99.0.21", "10.2.1.1", MOB_KIND_REMOTE };
+	ck_assert_msg(run_until(has_binding, &w, 6000),
+		      "restarted hv1 does not forward: %s",
+		      moa_of(&t.f[0], "10.99.0.21", NULL));
+	run_for(1000);
+	ck_assert_str_ne(moa_of(&t.f[1], "10.99.0.21", NULL), "");
+	/* The migration ends: hv2 flips and claims, hv1 follows. */
+	d = domain("web1", MOBD_DOM_RUNNING, MOBD_CAUSE_RESUMED, true);
+	mobd_agent_domain(t.a[1], &d);
+	w = (struct want){ &t.f[1], "10.99.0.21", "10.2.1.1", MOB_KIND_LOCAL };
+	ck_assert(has_binding(&w));
+	w = (struct want){ &t.f[0], "10.99.0.21", "10.2.1.1", MOB_KIND_REMOTE };
+	run_for(1000);
+	ck_assert(has_binding(&w));
+	two_stop(&t);
+}
+END_TEST
+
+/*
+ * The source gets STOPPED_MIGRATED then UNDEFINED (--undefinesource)
+ * before the destination's claim: it keeps its key and the forwarding.
+ */
+START_TEST(test_mig_source_undefined_before_claim)
+{
+	struct two t = { 0 };
+	struct mobd_domain d;
+
+	two_start(&t);
+	mig_prepare(&t);
+	mig_suspend(&t);
+	d = domain("web1", MOBD_DOM_SHUTOFF, MOBD_CAUSE_STOPPED, true);
+	mobd_agent_domain(t.a[0], &d);
+	d = domain("web1", MOBD_DOM_SHUTOFF, MOBD_CAUSE_UNDEFINED, false);
+	mobd_agent_domain(t.a[0], &d);
+	run_for(1000);
+	ck_assert_str_eq(moa_of(&t.f[0], "10.99.0.21", NULL), "10.2.1.1");
+	ck_assert_str_eq(moa_of(&t.f[1], "10.99.0.21", NULL), "10.1.1.1");
+	ck_assert_str_eq(alias_of(&t.f[0], "10.1.1.1"), "10.99.0.21>10.2.1.1");
+	two_stop(&t);
+}
+END_TEST
+
+/*
+ * learn = arp: an ordinary ARP with the VM's addresses at the destination
+ * does not take the reservation: the source keeps the VM.
+ */
+START_TEST(test_mig_arp_is_no_arrival)
+{
+	struct two t = { 0 };
+	struct mob_msg m;
+
+	two_start(&t);
+	mig_prepare(&t);
+	m = neigh_event("10.99.0.21", "10.99.0.1", 7, mac1);
+	mobd_agent_kernel_event(t.a[1], &m);
+	m = neigh_event("fd99::21", "fd99::1", 8, mac2);
+	mobd_agent_kernel_event(t.a[1], &m);
+	run_for(1500);
+	ck_assert_str_eq(vm_state(t.a[0], "10.99.0.21"), "owned");
+	ck_assert_str_eq(vm_state(t.a[1], "10.99.0.21"), "incoming");
+	ck_assert_str_eq(vm_state(t.a[1], "fd99::21"), "incoming");
+	ck_assert_str_eq(alias_of(&t.f[0], "fd00:2:1::1"), "fd99::21");
+	ck_assert_int_eq(migrations_of(t.a[0]), 2);
+	two_stop(&t);
+}
+END_TEST
+
 Suite *agent_suite(void)
 {
 	Suite *s = suite_create("agent");
@@ -1698,6 +1876,12 @@ Suite *agent_suite(void)
 	tcase_add_test(tc, test_mig_fails_after_suspend);
 	tcase_add_test(tc, test_mig_aborted_early);
 	tcase_add_test(tc, test_mig_rarp_first);
+	tcase_add_test(tc, test_mig_key_deleted_after_outage);
+	tcase_add_test(tc, test_mig_key_deleted_on_depart);
+	tcase_add_test(tc, test_mig_source_paused_after_claim);
+	tcase_add_test(tc, test_mig_source_restarts_paused);
+	tcase_add_test(tc, test_mig_source_undefined_before_claim);
+	tcase_add_test(tc, test_mig_arp_is_no_arrival);
 	suite_add_tcase(s, tc);
 	return s;
 }
