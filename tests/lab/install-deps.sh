@@ -13,7 +13,7 @@ pkgs=(
 	iproute2 nftables conntrack iputils-ping tcpdump procps jq
 	python3 python3-scapy
 	sparse
-	libvirt-dev libvirt-daemon libvirt-clients libxml2-dev
+	libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libxml2-dev
 	libnl-3-dev libnl-route-3-dev libcurl4-openssl-dev libsystemd-dev
 	etcd-server etcd-client openssl valgrind systemd
 	gnuplot-nox
