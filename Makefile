@@ -47,6 +47,10 @@ MOBD_PKGS := libvirt libxml-2.0 libnl-route-3.0 libcurl libsystemd
 MOBD_CFLAGS = $(shell pkg-config --cflags $(MOBD_PKGS) 2>/dev/null) \
 	-DMOBD_VERSION='"$(VERSION)"'
 MOBD_LIBS = $(shell pkg-config --libs $(MOBD_PKGS) 2>/dev/null)
+# mobctl's, on top of PKGS: libvirt for "mobctl migrate".
+MOBCTL_PKGS := libvirt
+MOBCTL_CFLAGS = $(shell pkg-config --cflags $(MOBCTL_PKGS) 2>/dev/null)
+MOBCTL_LIBS = $(shell pkg-config --libs $(MOBCTL_PKGS) 2>/dev/null)
 VERSION := $(shell cat VERSION)
 
 KMOD_SRC := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild
@@ -112,7 +116,7 @@ agent: $(BUILD)/agent/mobctl $(BUILD)/agent/mobd
 # Objects live apart from the programs: build/agent/mobctl is the binary.
 $(BUILD)/obj/agent/%.o: agent/%.c $(wildcard agent/lib/*.h agent/mobctl/*.h) uapi/linux/mob.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(MOBCTL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/agent/mobd/%.o: agent/mobd/%.c $(wildcard agent/lib/*.h agent/mobd/*.h) uapi/linux/mob.h VERSION
 	@mkdir -p $(dir $@)
@@ -123,7 +127,7 @@ $(BUILD)/agent/libmob.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/agent/mobctl: $(MOBCTL_OBJ) $(BUILD)/agent/libmob.a
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(MOBCTL_LIBS) $(PKG_LIBS)
 
 $(BUILD)/agent/mobd: $(MOBD_OBJ) $(BUILD)/agent/libmob.a
 	$(CC) $(CFLAGS) -o $@ $^ $(MOBD_LIBS) $(PKG_LIBS)

@@ -146,6 +146,8 @@ static int vm_show(int argc, char **argv)
 			put("", str_of(e, "name"), " ");
 			put("hoa ", str_of(e, "hoa"), "");
 			put(" moa ", str_of(e, "moa"), "");
+			/* Leaving: bound to where it goes (agent.md). */
+			put(" next-moa ", str_of(e, "next_moa"), "");
 			put(" mac ", str_of(e, "mac"), "");
 			put(" port ", str_of(e, "port"), "");
 			put(" ", str_of(e, "state"), "");
@@ -221,6 +223,25 @@ static void site_orphans(struct json_object *site)
 	}
 }
 
+/* Migrations under way that the directory announced (mig/ keys). */
+static void site_migrations(struct json_object *o)
+{
+	struct json_object *arr, *e;
+	size_t i;
+
+	if (!json_object_object_get_ex(o, "migrations", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return;
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		e = json_object_array_get_idx(arr, i);
+		put("  migrating ", str_of(e, "hoa"), "");
+		put(" (vm ", str_of(e, "vm"), ")");
+		put(" to ", str_of(e, "to"), "");
+		put(" moa ", str_of(e, "moa"), "");
+		fputc('\n', mobctl_out);
+	}
+}
+
 static int site_show(int argc, char **argv)
 {
 	struct json_object *o, *arr, *e, *pools;
@@ -275,6 +296,7 @@ static int site_show(int argc, char **argv)
 			site_orphans(e);
 		}
 	}
+	site_migrations(o);
 	json_object_put(o);
 	return MOBCTL_OK;
 }

@@ -14,11 +14,15 @@ static void usage(FILE *f)
 	      "       mobctl help\n"
 	      "       mobctl [ OPTIONS ] -b[atch] FILE\n"
 	      "where  OBJECT := { binding | alias | prefix | stats | config |\n"
-	      "                   monitor | vm | pool | site }\n"
+	      "                   monitor | vm | pool | site | migrate }\n"
 	      "       OPTIONS := { -j[son] | -p[retty] | -s[tatistics] | -n[etns] NETNS |\n"
-	      "                    -c[ontrol] SOCKET | -V[ersion] | -h[elp] }\n"
+	      "                    -c[ontrol] SOCKET | -conn[ect] URI | -c URI |\n"
+	      "                    -V[ersion] | -h[elp] }\n"
 	      "vm, pool and site ask the agent (mobd) over SOCKET (default\n"
-	      "$MOBD_SOCKET, else " MOBCTL_DEFAULT_SOCKET ").\n",
+	      "$MOBD_SOCKET, else " MOBCTL_DEFAULT_SOCKET ").\n"
+	      "migrate uses libvirt at URI (default: \"libvirt =\" in\n"
+	      MOBCTL_MOBD_CONF ", else libvirt's own); -c takes an argument\n"
+	      "with \"://\" as URI, anything else as SOCKET.\n",
 	      f);
 }
 
@@ -38,6 +42,7 @@ static const struct mobctl_cmd objects[] = {
 	{ "vm", do_vm },
 	{ "pool", do_pool },
 	{ "site", do_site },
+	{ "migrate", do_migrate },
 	{ "help", do_help },
 	{ NULL, NULL },
 };
@@ -120,7 +125,20 @@ int main(int argc, char **argv)
 			}
 			argc--;
 			argv++;
-			mobctl_socket = argv[0];
+			/* virsh's -c URI: a socket path has no "://". */
+			if (strstr(argv[0], "://"))
+				mobctl_libvirt_uri = argv[0];
+			else
+				mobctl_socket = argv[0];
+		} else if (is_option(opt, "connect")) {
+			if (argc < 2) {
+				fprintf(stderr, "Option \"%s\" needs a libvirt URI.\n",
+					argv[0]);
+				return MOBCTL_FAIL;
+			}
+			argc--;
+			argv++;
+			mobctl_libvirt_uri = argv[0];
 		} else if (is_option(opt, "batch")) {
 			if (argc < 2) {
 				fprintf(stderr, "Option \"%s\" needs a file name (- for stdin).\n",

@@ -91,6 +91,40 @@ int do_vm(int argc, char **argv);
 int do_pool(int argc, char **argv);
 int do_site(int argc, char **argv);
 
+/* migrate.c: a live migration through libvirt, and its phases */
+#ifndef MOBCTL_MOBD_CONF
+#define MOBCTL_MOBD_CONF "/etc/mob/mobd.conf"
+#endif
+#define MOBCTL_XMLNS "http://mob.dev/xmlns/vm/1"	/* agent/mobd/virt.h */
+#define MOBCTL_MIG_HOA_MAX 32
+extern const char *mobctl_libvirt_uri;	/* -connect URI (-c URI) */
+extern const char *mobctl_mobd_conf;	/* where "libvirt = URI" is read */
+
+struct mobctl_migrate_args {
+	const char *vm;			/* name or UUID */
+	const char *dest;		/* as given */
+	char dest_uri[512];		/* as libvirt gets it */
+	bool offline, postcopy;
+	uint64_t max_downtime_ms;	/* 0: not given */
+	uint64_t bandwidth_mib;		/* MiB/s, 0: not given */
+	unsigned int timeout_s;		/* 0: none */
+};
+
+/* A VM's home addresses, from its libvirt metadata. */
+struct mobctl_hoas {
+	int n;
+	int family[MOBCTL_MIG_HOA_MAX];
+	union mob_ip addr[MOBCTL_MIG_HOA_MAX];
+};
+
+int do_migrate(int argc, char **argv);
+int mobctl_migrate_parse(int argc, char **argv, struct mobctl_migrate_args *a);
+int mobctl_migrate_conf_uri(const char *path, char *uri, size_t len);
+int mobctl_migrate_hoas(const char *xml, struct mobctl_hoas *h);
+bool mobctl_migrate_concerns(const struct mob_msg *m,
+			     const struct mobctl_hoas *h);
+void mobctl_migrate_print_change(struct mob_out *o, const struct mob_msg *m);
+
 /* batch.c */
 int mobctl_batch_split(char *line, char **argv, int max);
 int mobctl_batch(FILE *in, const char *name,

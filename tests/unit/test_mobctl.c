@@ -2,13 +2,21 @@
 /*
  * mobctl without a kernel: command lookup, argument parsing and the
  * requests it builds, and text and JSON output from the one print path
- * (bindings, events, counters), captured in memory.
+ * (bindings, events, counters), captured in memory.  "migrate" against
+ * libvirt's test driver in process (it cannot migrate: the failure is
+ * what is checked), and "vm show" / "site show" against a fake agent.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <json-c/json.h>
+#include <libvirt/libvirt.h>
 
 #include "mobctl.h"
 #include "suites.h"
@@ -40,6 +48,20 @@ static void capture_teardown(void)
 	free(out_buf);
 	free(err_buf);
 	free(h);
+}
+
+/* Start the captures again, empty. */
+static void capture_reset(void)
+{
+	fclose(mobctl_out);
+	fclose(mobctl_errf);
+	free(out_buf);
+	free(err_buf);
+	out_buf = err_buf = NULL;
+	mobctl_out = open_memstream(&out_buf, &out_len);
+	mobctl_errf = open_memstream(&err_buf, &err_len);
+	ck_assert_ptr_nonnull(mobctl_out);
+	ck_assert_ptr_nonnull(mobctl_errf);
 }
 
 static const char *out_text(void)
@@ -194,6 +216,19 @@ static const struct {
 	  "Error: unexpected \"extra\" after the MoA\n" },
 	{ do_alias, "flush 10.1.1.11", 1, NULL,
 	  "Error: unexpected \"10.1.1.11\"\n" },
+	{ do_migrate, "help", 0,
+	  "Usage: mobctl [ -c URI ] migrate VM to DEST [ offline ] [ postcopy ]\n",
+	  NULL },
+	{ do_migrate, "h", 0, "Usage: mobctl [ -c URI ] migrate", NULL },
+	/* Refused before libvirt is asked anything. */
+	{ do_migrate, "", 1, NULL,
+	  "Error: missing VM: expected VM to DEST [ offline ] [ postcopy ] "
+	  "[ max-downtime MS ] [ bandwidth MIB/S ] [ timeout SECONDS ]\n" },
+	{ do_migrate, "web1 to hv2 frob", 1, NULL,
+	  "Error: unexpected \"frob\": expected to, offline, postcopy, "
+	  "max-downtime, bandwidth or timeout\n" },
+	{ do_migrate, "web1 to hv2 timeout 10s", 1, NULL,
+	  "Error: Invalid timeout \"10s\": expected seconds from 1 to 86400\n" },
 };
 
 START_TEST(test_dispatch)
@@ -1203,6 +1238,682 @@ START_TEST(test_batch_split_limit)
 }
 END_TEST
 
+/* mobctl migrate: the arguments. */
+static const struct {
+	const char *line;
+	const char *err;
+} migrate_bad[] = {
+	{ "", "Error: missing VM: expected VM to DEST [ offline ] [ postcopy ] "
+	  "[ max-downtime MS ] [ bandwidth MIB/S ] [ timeout SECONDS ]\n" },
+	{ "web1", "Error: missing \"to DEST\"\n" },
+	{ "web1 postcopy", "Error: missing \"to DEST\"\n" },
+	{ "web1 to", "Error: \"to\" needs a destination (a libvirt URI or a host name)\n" },
+	{ "web1 to hv2 to hv3", "Error: duplicate \"to\"\n" },
+	{ "web1 to hv2 postcopy postcopy", "Error: duplicate \"postcopy\"\n" },
+	{ "web1 to hv2/x",
+	  "Error: Invalid destination \"hv2/x\": expected a libvirt URI "
+	  "(such as qemu+ssh://HOST/system) or a host name\n" },
+	{ "web1 to hv2;reboot",
+	  "Error: Invalid destination \"hv2;reboot\": expected a libvirt URI "
+	  "(such as qemu+ssh://HOST/system) or a host name\n" },
+	{ "web1 to hv2 t 5",	/* to or timeout */
+	  "Error: unexpected \"t\": expected to, offline, postcopy, "
+	  "max-downtime, bandwidth or timeout\n" },
+	{ "web1 to hv2 live",
+	  "Error: unexpected \"live\": expected to, offline, postcopy, "
+	  "max-downtime, bandwidth or timeout\n" },
+	{ "web1 to hv2 max-downtime",
+	  "Error: \"max-downtime\" needs a number of milliseconds\n" },
+	{ "web1 to hv2 max-downtime 0",
+	  "Error: Invalid max-downtime \"0\": expected milliseconds from 1 to 3600000\n" },
+	{ "web1 to hv2 max-downtime 20ms",
+	  "Error: Invalid max-downtime \"20ms\": expected milliseconds from 1 to 3600000\n" },
+	{ "web1 to hv2 bandwidth", "Error: \"bandwidth\" needs a number of MiB/s\n" },
+	{ "web1 to hv2 bandwidth -1",
+	  "Error: Invalid bandwidth \"-1\": expected MiB/s from 1 to 1048576\n" },
+	{ "web1 to hv2 bandwidth 1048577",
+	  "Error: Invalid bandwidth \"1048577\": expected MiB/s from 1 to 1048576\n" },
+	{ "web1 to hv2 timeout", "Error: \"timeout\" needs a number of seconds\n" },
+	{ "web1 to hv2 timeout 86401",
+	  "Error: Invalid timeout \"86401\": expected seconds from 1 to 86400\n" },
+	{ "web1 to hv2 offline postcopy",
+	  "Error: \"offline\" does not go with \"postcopy\": it copies the definition only\n" },
+	{ "web1 offline to hv2 bandwidth 10",
+	  "Error: \"offline\" does not go with \"bandwidth\": it copies the definition only\n" },
+	{ "web1 to hv2 timeout 5 offline",
+	  "Error: \"offline\" does not go with \"timeout\": it copies the definition only\n" },
+};
+
+START_TEST(test_migrate_parse_bad)
+{
+	struct mobctl_migrate_args a;
+	int argc = split(migrate_bad[_i].line);
+
+	ck_assert_int_lt(mobctl_migrate_parse(argc, argv_buf, &a), 0);
+	ck_assert_str_eq(err_text(), migrate_bad[_i].err);
+}
+END_TEST
+
+static const struct {
+	const char *line;
+	const char *vm, *uri;
+	bool offline, postcopy;
+	uint64_t downtime, bandwidth;
+	unsigned int timeout;
+} migrate_good[] = {
+	{ "web1 to hv2", "web1", "qemu+ssh://hv2/system",
+	  false, false, 0, 0, 0 },
+	{ "web1 to root@hv2.example.org:2222", "web1",
+	  "qemu+ssh://root@hv2.example.org:2222/system",
+	  false, false, 0, 0, 0 },
+	{ "web1 to fd00::2", "web1", "qemu+ssh://[fd00::2]/system",
+	  false, false, 0, 0, 0 },
+	{ "web1 to 10.1.2.3", "web1", "qemu+ssh://10.1.2.3/system",
+	  false, false, 0, 0, 0 },
+	{ "web1 to qemu+tcp://10.99.0.3/system", "web1",
+	  "qemu+tcp://10.99.0.3/system", false, false, 0, 0, 0 },
+	{ "6695eb01-f6a4-8304-79aa-97f2502e193f to qemu:///system?x=1",
+	  "6695eb01-f6a4-8304-79aa-97f2502e193f", "qemu:///system?x=1",
+	  false, false, 0, 0, 0 },
+	{ "web1 postcopy to hv2 max-downtime 20 bandwidth 100 timeout 60",
+	  "web1", "qemu+ssh://hv2/system", false, true, 20, 100, 60 },
+	{ "web1 to hv2 p m 3600000 b 1048576 ti 86400", "web1",
+	  "qemu+ssh://hv2/system", false, true, 3600000, 1048576, 86400 },
+	{ "web1 of to hv2", "web1", "qemu+ssh://hv2/system",
+	  true, false, 0, 0, 0 },
+	/* A VM may be called like a keyword: the first word is the VM. */
+	{ "to to hv2", "to", "qemu+ssh://hv2/system", false, false, 0, 0, 0 },
+};
+
+START_TEST(test_migrate_parse_good)
+{
+	struct mobctl_migrate_args a;
+	int argc = split(migrate_good[_i].line);
+
+	ck_assert_int_eq(mobctl_migrate_parse(argc, argv_buf, &a), 0);
+	ck_assert_str_eq(err_text() ? err_text() : "", "");
+	ck_assert_str_eq(a.vm, migrate_good[_i].vm);
+	ck_assert_str_eq(a.dest_uri, migrate_good[_i].uri);
+	ck_assert_int_eq(a.offline, migrate_good[_i].offline);
+	ck_assert_int_eq(a.postcopy, migrate_good[_i].postcopy);
+	ck_assert_uint_eq(a.max_downtime_ms, migrate_good[_i].downtime);
+	ck_assert_uint_eq(a.bandwidth_mib, migrate_good[_i].bandwidth);
+	ck_assert_uint_eq(a.timeout_s, migrate_good[_i].timeout);
+}
+END_TEST
+
+/* The home addresses in the metadata, as "a b c". */
+static const struct {
+	const char *xml;
+	const char *want;
+} hoa_xmls[] = {
+	{ "<mob:vm xmlns:mob=\"http://mob.dev/xmlns/vm/1\">\n"
+	  "  <mob:interface mac=\"52:54:00:12:34:56\">\n"
+	  "    <mob:hoa>10.99.0.11</mob:hoa>\n"
+	  "    <mob:hoa> fd99::11\n</mob:hoa>\n"
+	  "  </mob:interface>\n"
+	  "  <mob:interface mac=\"52:54:00:12:34:57\">\n"
+	  "    <mob:hoa>10.99.0.12</mob:hoa>\n"
+	  "  </mob:interface>\n"
+	  "</mob:vm>", "10.99.0.11 fd99::11 10.99.0.12" },
+	/* Another prefix, the default namespace, attributes, repeats. */
+	{ "<x:vm xmlns:x=\"http://mob.dev/xmlns/vm/1\"><x:interface mac=\"m\">"
+	  "<x:hoa a='1'>10.99.0.11</x:hoa><x:hoa>10.99.0.11</x:hoa>"
+	  "</x:interface></x:vm>", "10.99.0.11" },
+	{ "<vm xmlns=\"http://mob.dev/xmlns/vm/1\"><interface><hoa>10.99.0.13</hoa>"
+	  "</interface></vm>", "10.99.0.13" },
+	/* Not addresses, not hoa, empty, commented out, cut short. */
+	{ "<mob:vm><mob:interface><mob:hoa>10.99.0.x</mob:hoa><mob:hoa/>"
+	  "<mob:hoa></mob:hoa><mob:hoax>10.99.0.14</mob:hoax>"
+	  "<!-- <mob:hoa>10.99.0.15</mob:hoa> -->"
+	  "<mob:hoa>10.99.0.16</mob:hoa><mob:hoa>10.99.0.17", "10.99.0.16" },
+	{ "", "" },
+	{ "<mob:vm/>", "" },
+};
+
+START_TEST(test_migrate_hoas)
+{
+	struct mobctl_hoas hs;
+	char got[256] = "", a[INET6_ADDRSTRLEN];
+	int i, n;
+
+	n = mobctl_migrate_hoas(hoa_xmls[_i].xml, &hs);
+	ck_assert_int_eq(n, hs.n);
+	for (i = 0; i < hs.n; i++) {
+		if (i)
+			strcat(got, " ");
+		strcat(got, mob_addr_ntop(hs.family[i], &hs.addr[i], a,
+					  sizeof(a)));
+	}
+	ck_assert_str_eq(got, hoa_xmls[_i].want);
+}
+END_TEST
+
+/* The "libvirt =" line of mobd.conf, as mobctl reads it. */
+static const struct {
+	const char *conf;
+	int ret;
+	const char *uri;
+} confs[] = {
+	{ "hypervisor = hv1\nlibvirt = qemu:///system\n", 0, "qemu:///system" },
+	{ "  libvirt=test:///default   # the test driver\n", 0, "test:///default" },
+	{ "libvirt = qemu:///system\nlibvirt = none\n", -ENOENT, NULL },
+	{ "libvirt = none\nlibvirt = qemu+tcp://h/system\n", 0, "qemu+tcp://h/system" },
+	{ "# libvirt = qemu:///system\nlibvirtx = a:///b\nlibvirt\n", -ENOENT, NULL },
+	{ "hypervisor = hv1\n", -ENOENT, NULL },
+	{ "libvirt =\n", -ENOENT, NULL },
+};
+
+START_TEST(test_migrate_conf)
+{
+	char path[] = "/tmp/mobctl-conf-XXXXXX";
+	char uri[256] = "";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, confs[_i].conf, strlen(confs[_i].conf)),
+			 (ssize_t)strlen(confs[_i].conf));
+	close(fd);
+	ck_assert_int_eq(mobctl_migrate_conf_uri(path, uri, sizeof(uri)),
+			 confs[_i].ret);
+	if (confs[_i].uri)
+		ck_assert_str_eq(uri, confs[_i].uri);
+	unlink(path);
+	ck_assert_int_eq(mobctl_migrate_conf_uri(path, uri, sizeof(uri)),
+			 -ENOENT);
+}
+END_TEST
+
+/* The kernel changes a migration prints: only those of the VM's HoAs. */
+static void ev_binding_del_other(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, MOB_A_BINDING);
+
+	ev_put_addr(nlh, MOB_BINDING_A_HOA4, AF_INET, "10.99.0.99");
+	ev_put_addr(nlh, MOB_BINDING_A_MOA4, AF_INET, "10.1.1.99");
+	mnl_attr_put_u8(nlh, MOB_BINDING_A_KIND, MOB_KIND_REMOTE);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void ev_alias_next4(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, MOB_A_ALIAS);
+
+	ev_put_addr(nlh, MOB_ALIAS_A_MOA4, AF_INET, "10.2.2.22");
+	ev_put_addr(nlh, MOB_ALIAS_A_HOA4, AF_INET, "10.99.0.11");
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void ev_alias_other(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, MOB_A_ALIAS);
+
+	ev_put_addr(nlh, MOB_ALIAS_A_MOA4, AF_INET, "10.2.2.99");
+	ev_put_addr(nlh, MOB_ALIAS_A_HOA4, AF_INET, "10.99.0.99");
+	mnl_attr_nest_end(nlh, n);
+}
+
+static const struct {
+	uint8_t cmd;
+	void (*build)(struct nlmsghdr *nlh);
+	const char *text;	/* NULL: not the VM's */
+	const char *json;
+} changes[] = {
+	{ MOB_CMD_BINDING_NEW, ev_binding_replace,
+	  "10.99.0.11 bound to 10.2.2.22 (remote, was 10.1.1.11 local)\n",
+	  "{\"event\":\"binding\",\"type\":\"replace\",\"hoa\":\"10.99.0.11\","
+	  "\"moa\":\"10.2.2.22\",\"kind\":\"remote\",\"prev\":{\"moa\":"
+	  "\"10.1.1.11\",\"kind\":\"local\"}}\n" },
+	{ MOB_CMD_BINDING_NEW, ev_binding_new,
+	  "10.99.0.11 bound to 10.1.1.11 (local dev lo)\n",
+	  "{\"event\":\"binding\",\"type\":\"new\",\"hoa\":\"10.99.0.11\","
+	  "\"moa\":\"10.1.1.11\",\"kind\":\"local\",\"dev\":\"lo\","
+	  "\"ifindex\":1}\n" },
+	{ MOB_CMD_BINDING_DEL, ev_binding_new,
+	  "10.99.0.11 unbound (was 10.1.1.11 local)\n",
+	  "{\"event\":\"binding\",\"type\":\"del\",\"hoa\":\"10.99.0.11\","
+	  "\"moa\":\"10.1.1.11\",\"kind\":\"local\"}\n" },
+	{ MOB_CMD_BINDING_DEL, ev_binding_del_other, NULL, NULL },
+	{ MOB_CMD_BINDING_FLUSH, ev_flush_remote,
+	  "every remote binding deleted (flush)\n",
+	  "{\"event\":\"binding\",\"type\":\"flush\",\"kind\":\"remote\"}\n" },
+	{ MOB_CMD_ALIAS_NEW, ev_alias_forward,
+	  "10.1.1.11 forwards to 10.1.2.11 (alias for 10.99.0.11, timeout 30.000s)\n",
+	  "{\"event\":\"alias\",\"type\":\"new\",\"moa\":\"10.1.1.11\","
+	  "\"target\":\"10.1.2.11\",\"hoa\":\"10.99.0.11\",\"timeout_ms\":30000}\n" },
+	{ MOB_CMD_ALIAS_NEW, ev_alias_next4,
+	  "alias 10.2.2.22 for 10.99.0.11 (accepted as its source)\n",
+	  "{\"event\":\"alias\",\"type\":\"new\",\"moa\":\"10.2.2.22\","
+	  "\"hoa\":\"10.99.0.11\"}\n" },
+	{ MOB_CMD_ALIAS_DEL, ev_alias_next6,
+	  "alias 2001:db8:2::11 for 2001:db8:99::11 deleted\n",
+	  "{\"event\":\"alias\",\"type\":\"del\",\"moa\":\"2001:db8:2::11\","
+	  "\"hoa\":\"2001:db8:99::11\"}\n" },
+	{ MOB_CMD_ALIAS_DEL, ev_alias_other, NULL, NULL },
+	{ MOB_CMD_ALIAS_FLUSH, ev_nothing, "every alias deleted (flush)\n",
+	  "{\"event\":\"alias\",\"type\":\"flush\"}\n" },
+	{ MOB_CMD_PREFIX_NEW, ev_prefix6, NULL, NULL },
+	{ MOB_CMD_ANNOUNCE, ev_garp, NULL, NULL },
+	{ MOB_CMD_UNKNOWN_HOA, ev_unknown_dst, NULL, NULL },
+};
+
+START_TEST(test_migrate_kernel_change)
+{
+	int which = _i / 2;
+	bool json = _i % 2;
+	struct nlmsghdr *nlh = ev_start(changes[which].cmd);
+	struct mobctl_hoas hs;
+	struct mob_msg m;
+	struct mob_out o;
+
+	/* The VM's addresses, as its metadata gives them. */
+	ck_assert_int_eq(mobctl_migrate_hoas(
+		"<mob:hoa>10.99.0.11</mob:hoa><mob:hoa>2001:db8:99::11</mob:hoa>",
+		&hs), 2);
+	changes[which].build(nlh);
+	ck_assert_int_eq(mob_msg_parse(nlh, &m), 0);
+	ck_assert_int_eq(mobctl_migrate_concerns(&m, &hs),
+			 changes[which].text != NULL);
+	if (!changes[which].text)
+		return;
+	mob_out_init(&o, mobctl_out, json, false);
+	mob_out_open_object(&o, NULL);
+	mobctl_migrate_print_change(&o, &m);
+	mob_out_close_object(&o);
+	mob_out_nl(&o);
+	ck_assert_int_eq(mob_out_end(&o), 0);
+	ck_assert_str_eq(out_text(), json ? changes[which].json :
+					    changes[which].text);
+}
+END_TEST
+
+/*
+ * The whole command against libvirt's test driver, in this process.  It
+ * has no peer-to-peer migration: every attempt fails, which is what is
+ * checked, with libvirt's own words.
+ */
+#define TEST_URI "test:///default"
+#define TEST_UUID "6695eb01-f6a4-8304-79aa-97f2502e193f"	/* domain "test" */
+#define TEST_NOT_SUPPORTED "p2p migration is not supported by the source host"
+
+static void libvirt_setup(void)
+{
+	capture_setup();
+	mobctl_libvirt_uri = TEST_URI;
+	mobctl_mobd_conf = "/nonexistent/mobd.conf";
+}
+
+static void libvirt_teardown(void)
+{
+	mobctl_libvirt_uri = NULL;
+	mobctl_mobd_conf = MOBCTL_MOBD_CONF;
+	capture_teardown();
+}
+
+/* Run "migrate LINE"; its JSON output, parsed, with -j. */
+static struct json_object *run_migrate(const char *line, bool json, int want)
+{
+	struct json_object *o = NULL;
+	int argc = split(line);
+
+	mobctl_opts.json = json;
+	ck_assert_int_eq(do_migrate(argc, argv_buf), want);
+	if (json && out_text() && *out_text()) {
+		o = json_tokener_parse(out_text());
+		ck_assert_msg(o != NULL, "not JSON: %s", out_text());
+		/* One object, one line. */
+		ck_assert_ptr_eq(strchr(out_text(), '\n'),
+				 out_text() + strlen(out_text()) - 1);
+	}
+	return o;
+}
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	ck_assert_msg(json_object_object_get_ex(o, key, &v), "no \"%s\"", key);
+	return json_object_get_string(v);
+}
+
+START_TEST(test_migrate_unsupported_text)
+{
+	const char *out;
+
+	run_migrate("test to qemu+tcp://x/system", false, MOBCTL_FAIL);
+	out = out_text();
+	ck_assert_msg(!strncmp(out, "     0 ms  started: test from " TEST_URI
+			       " to qemu+tcp://x/system, live\n",
+			       strlen("     0 ms  started: test from " TEST_URI
+				      " to qemu+tcp://x/system, live\n")),
+		      "stdout: %s", out);
+	ck_assert_msg(strstr(out, " ms  failed: argument unsupported: "
+			     TEST_NOT_SUPPORTED "\n"), "stdout: %s", out);
+	/* Two lines: started, failed. */
+	ck_assert_ptr_eq(strchr(strchr(out, '\n') + 1, '\n'),
+			 out + strlen(out) - 1);
+	/* No home address in "test": said once; no libvirt noise. */
+	ck_assert_str_eq(err_text(),
+			 "Warning: test has no home address in its metadata "
+			 "(" MOBCTL_XMLNS "): kernel changes are not shown\n");
+}
+END_TEST
+
+START_TEST(test_migrate_unsupported_json)
+{
+	struct json_object *o, *phases, *p, *v;
+
+	/* By UUID, to a host name; options that the test driver takes. */
+	o = run_migrate(TEST_UUID " to hv2 postcopy bandwidth 100 timeout 30",
+			true, MOBCTL_FAIL);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(jstr(o, "vm"), "test");
+	ck_assert_str_eq(jstr(o, "from"), TEST_URI);
+	ck_assert_str_eq(jstr(o, "to"), "qemu+ssh://hv2/system");
+	ck_assert(json_object_object_get_ex(o, "ok", &v));
+	ck_assert(json_object_is_type(v, json_type_boolean));
+	ck_assert(!json_object_get_boolean(v));
+	ck_assert_ptr_nonnull(strstr(jstr(o, "error"), TEST_NOT_SUPPORTED));
+	ck_assert(json_object_object_get_ex(o, "job", &v));
+	ck_assert_ptr_null(v);
+	ck_assert(json_object_object_get_ex(o, "phases", &phases));
+	ck_assert_uint_eq(json_object_array_length(phases), 2);
+	p = json_object_array_get_idx(phases, 0);
+	ck_assert_str_eq(jstr(p, "phase"), "started");
+	ck_assert_str_eq(jstr(p, "mode"), "live, post-copy");
+	ck_assert_str_eq(jstr(p, "bandwidth"), "100");
+	ck_assert_str_eq(jstr(p, "timeout"), "30");
+	ck_assert_str_eq(jstr(p, "ms"), "0");
+	p = json_object_array_get_idx(phases, 1);
+	ck_assert_str_eq(jstr(p, "phase"), "failed");
+	ck_assert_str_eq(jstr(p, "error"), jstr(o, "error"));
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_migrate_no_domain)
+{
+	struct json_object *o;
+
+	o = run_migrate("web9 to hv2", true, MOBCTL_FAIL);
+	ck_assert_ptr_null(o);
+	ck_assert_str_eq(out_text() ? out_text() : "", "");
+	ck_assert_str_eq(err_text(),
+			 "Error: no domain \"web9\" at " TEST_URI "\n");
+}
+END_TEST
+
+START_TEST(test_migrate_no_domain_uuid)
+{
+	run_migrate("6695eb01-f6a4-8304-79aa-97f2502e1930 to hv2", false,
+		    MOBCTL_FAIL);
+	ck_assert_str_eq(err_text(), "Error: no domain "
+			 "\"6695eb01-f6a4-8304-79aa-97f2502e1930\" at " TEST_URI "\n");
+}
+END_TEST
+
+/* What the test driver does not do is refused before the migration. */
+START_TEST(test_migrate_max_downtime_unsupported)
+{
+	run_migrate("test to hv2 max-downtime 20", false, MOBCTL_FAIL);
+	ck_assert_str_eq(out_text() ? out_text() : "", "");
+	ck_assert_msg(strstr(err_text(), "Error: cannot set max-downtime 20 ms "
+			     "on test: this function is not supported"),
+		      "stderr: %s", err_text());
+}
+END_TEST
+
+START_TEST(test_migrate_offline_running)
+{
+	run_migrate("test offline to hv2", false, MOBCTL_FAIL);
+	ck_assert_str_eq(err_text(), "Error: test is running: \"offline\" "
+			 "moves a shut-off VM's definition only\n");
+}
+END_TEST
+
+START_TEST(test_migrate_not_running)
+{
+	virConnectPtr c = virConnectOpen(TEST_URI);
+	virDomainPtr d;
+
+	/* Kept open: test:///default lives as long as a connection does. */
+	ck_assert_ptr_nonnull(c);
+	d = virDomainLookupByName(c, "test");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(virDomainDestroy(d), 0);
+	run_migrate("test to hv2", false, MOBCTL_FAIL);
+	ck_assert_str_eq(err_text(), "Error: test is not running: a live "
+			 "migration needs a running VM (\"offline\" moves a "
+			 "shut-off VM's definition)\n");
+	/* Offline gets as far as the test driver. */
+	capture_reset();
+	run_migrate("test offline to hv2", true, MOBCTL_FAIL);
+	ck_assert_ptr_nonnull(strstr(out_text(), "\"mode\":\"offline\""));
+	ck_assert_ptr_nonnull(strstr(out_text(), "\"error\":\"argument "
+		"unsupported: offline migration is not supported by the source host\""));
+	virDomainFree(d);
+	virConnectClose(c);
+}
+END_TEST
+
+/* The home addresses come from the domain's metadata. */
+START_TEST(test_migrate_metadata)
+{
+	virConnectPtr c = virConnectOpen(TEST_URI);
+	struct json_object *o, *hoas;
+	const char *err;
+	virDomainPtr d;
+
+	ck_assert_ptr_nonnull(c);
+	d = virDomainLookupByName(c, "test");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(virDomainSetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT,
+		"<vm><interface mac='52:54:00:99:00:11'><hoa>10.99.0.11</hoa>"
+		"<hoa>fd99::11</hoa></interface></vm>", "mob", MOBCTL_XMLNS,
+		VIR_DOMAIN_AFFECT_LIVE), 0);
+	o = run_migrate("test to qemu+tcp://x/system", true, MOBCTL_FAIL);
+	ck_assert(json_object_object_get_ex(o, "hoas", &hoas));
+	ck_assert_uint_eq(json_object_array_length(hoas), 2);
+	ck_assert_str_eq(json_object_get_string(
+		json_object_array_get_idx(hoas, 0)), "10.99.0.11");
+	ck_assert_str_eq(json_object_get_string(
+		json_object_array_get_idx(hoas, 1)), "fd99::11");
+	json_object_put(o);
+	/* The module loaded or not: at most one line about the kernel. */
+	err = err_text() ? err_text() : "";
+	ck_assert_msg(!strstr(err, "has no home address") &&
+		      (!*err || strchr(err, '\n') == err + strlen(err) - 1),
+		      "stderr: %s", err);
+
+	capture_reset();
+	run_migrate("test to qemu+tcp://x/system", false, MOBCTL_FAIL);
+	ck_assert_msg(strstr(out_text(), "started: test (10.99.0.11 fd99::11) from "),
+		      "stdout: %s", out_text());
+	virDomainFree(d);
+	virConnectClose(c);
+}
+END_TEST
+
+/* Without -c, the "libvirt =" line of mobd.conf. */
+START_TEST(test_migrate_conf_uri)
+{
+	char path[] = "/tmp/mobctl-conf-XXXXXX";
+	static const char conf[] = "hypervisor = hv1\nlibvirt = " TEST_URI "\n";
+	struct json_object *o;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, conf, strlen(conf)), (ssize_t)strlen(conf));
+	close(fd);
+	mobctl_libvirt_uri = NULL;
+	mobctl_mobd_conf = path;
+	o = run_migrate("test to hv2", true, MOBCTL_FAIL);
+	unlink(path);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(jstr(o, "from"), TEST_URI);
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_migrate_bad_uri)
+{
+	mobctl_libvirt_uri = "nosuchdriver:///x";
+	run_migrate("test to hv2", false, MOBCTL_FAIL);
+	ck_assert_msg(!strncmp(err_text(), "Error: cannot connect to libvirt at "
+			       "nosuchdriver:///x: ", 45), "stderr: %s",
+		      err_text());
+}
+END_TEST
+
+/*
+ * "vm show" and "site show" against a fake agent: one connection, one
+ * request line, a canned reply.
+ */
+struct fake_agent {
+	char dir[64];
+	char path[96];
+	int fd;
+	const char *reply;
+	char request[128];
+	pthread_t th;
+};
+
+static void *fake_agent_main(void *arg)
+{
+	struct fake_agent *f = arg;
+	size_t len = 0;
+	ssize_t n;
+	int c;
+
+	c = accept(f->fd, NULL, NULL);
+	if (c < 0)
+		return NULL;
+	while (len < sizeof(f->request) - 1 &&
+	       (n = read(c, f->request + len, sizeof(f->request) - 1 - len)) > 0) {
+		len += (size_t)n;
+		if (memchr(f->request, '\n', len))
+			break;
+	}
+	f->request[len] = '\0';
+	if (write(c, f->reply, strlen(f->reply)) < 0)
+		f->request[0] = '\0';
+	close(c);
+	return NULL;
+}
+
+static void fake_agent_start(struct fake_agent *f, const char *reply)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	memset(f, 0, sizeof(*f));
+	strcpy(f->dir, "/tmp/mobctl-agent-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/sock", f->dir);
+	strcpy(sun.sun_path, f->path);
+	f->fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_ge(f->fd, 0);
+	ck_assert_int_eq(bind(f->fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(f->fd, 1), 0);
+	f->reply = reply;
+	mobctl_socket = f->path;
+	ck_assert_int_eq(pthread_create(&f->th, NULL, fake_agent_main, f), 0);
+}
+
+static void fake_agent_stop(struct fake_agent *f, const char *want_request)
+{
+	pthread_join(f->th, NULL);
+	close(f->fd);
+	unlink(f->path);
+	rmdir(f->dir);
+	mobctl_socket = MOBCTL_DEFAULT_SOCKET;
+	ck_assert_str_eq(f->request, want_request);
+}
+
+static const char site_reply[] =
+	"{\"hypervisor\":\"hv1\",\"mode\":\"directory\",\"directory\":\"up\","
+	"\"synced\":true,\"revision\":42,\"vms\":3,\"orphaned\":0,"
+	"\"libvirt\":\"connected\",\"sites\":["
+	"{\"name\":\"hv1\",\"self\":true,\"up\":true,\"since\":0,"
+	"\"version\":\"0.1.0\",\"pools\":[\"10.1.1.0/24\"],\"vms\":2,\"orphaned\":0},"
+	"{\"name\":\"hv2\",\"self\":false,\"up\":true,\"since\":0,"
+	"\"version\":\"0.1.0\",\"pools\":[\"10.2.1.0/24\"],\"vms\":1,\"orphaned\":0}],"
+	"\"migrations\":["
+	"{\"hoa\":\"10.99.0.11\",\"to\":\"hv2\",\"moa\":\"10.2.1.7\",\"vm\":\"web1\"},"
+	"{\"hoa\":\"fd99::12\",\"to\":\"hv1\",\"moa\":\"fd01::12\"}]}";
+
+START_TEST(test_agent_site_migrations)
+{
+	struct fake_agent f;
+
+	fake_agent_start(&f, site_reply);
+	ck_assert_int_eq(do_site(0, NULL), MOBCTL_OK);
+	fake_agent_stop(&f, "show sites\n");
+	ck_assert_str_eq(out_text(),
+		"hypervisor hv1 mode directory directory up revision 42 vms 3 "
+		"libvirt connected\n"
+		"  hv1 (self) vms 2 version 0.1.0 pool 10.1.1.0/24\n"
+		"  hv2 vms 1 version 0.1.0 pool 10.2.1.0/24\n"
+		"  migrating 10.99.0.11 (vm web1) to hv2 moa 10.2.1.7\n"
+		"  migrating fd99::12 to hv1 moa fd01::12\n");
+	ck_assert_str_eq(err_text() ? err_text() : "", "");
+}
+END_TEST
+
+/* -j: the agent's JSON as it is, migrations included. */
+START_TEST(test_agent_site_json)
+{
+	struct fake_agent f;
+	struct json_object *o, *arr;
+
+	mobctl_opts.json = true;
+	fake_agent_start(&f, site_reply);
+	ck_assert_int_eq(do_site(1, (char *[]){ "show", NULL }), MOBCTL_OK);
+	fake_agent_stop(&f, "show sites\n");
+	o = json_tokener_parse(out_text());
+	ck_assert_ptr_nonnull(o);
+	ck_assert(json_object_object_get_ex(o, "migrations", &arr));
+	ck_assert_uint_eq(json_object_array_length(arr), 2);
+	ck_assert_str_eq(jstr(json_object_array_get_idx(arr, 0), "vm"), "web1");
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_agent_vm_states)
+{
+	struct fake_agent f;
+
+	fake_agent_start(&f,
+		"[{\"name\":\"web1\",\"mac\":\"52:54:00:99:00:11\","
+		"\"hoa\":\"10.99.0.11\",\"moa\":\"10.1.1.5\",\"port\":\"vnet0\","
+		"\"state\":\"owned\",\"source\":\"libvirt\",\"since\":1,"
+		"\"next_moa\":\"10.2.1.7\"},"
+		"{\"name\":\"web2\",\"mac\":\"52:54:00:99:00:12\","
+		"\"hoa\":\"10.99.0.12\",\"moa\":\"10.1.1.9\",\"port\":\"\","
+		"\"state\":\"incoming\",\"source\":\"libvirt\",\"since\":1},"
+		"{\"name\":\"\",\"hoa\":\"10.99.0.13\",\"port\":\"vnet2\","
+		"\"state\":\"conflict\",\"source\":\"learned\",\"since\":1,"
+		"\"reason\":\"held by hv3\"}]");
+	ck_assert_int_eq(do_vm(0, NULL), MOBCTL_OK);
+	fake_agent_stop(&f, "show vms\n");
+	ck_assert_str_eq(out_text(),
+		"web1 hoa 10.99.0.11 moa 10.1.1.5 next-moa 10.2.1.7 "
+		"mac 52:54:00:99:00:11 port vnet0 owned\n"
+		"web2 hoa 10.99.0.12 moa 10.1.1.9 mac 52:54:00:99:00:12 incoming\n"
+		"hoa 10.99.0.13 port vnet2 conflict (held by hv3)\n");
+}
+END_TEST
+
+START_TEST(test_agent_error)
+{
+	struct fake_agent f;
+
+	fake_agent_start(&f, "{\"error\":\"unknown request\"}");
+	ck_assert_int_eq(do_site(0, NULL), MOBCTL_FAIL);
+	fake_agent_stop(&f, "show sites\n");
+	ck_assert_str_eq(err_text(), "Error: the agent says: unknown request\n");
+}
+END_TEST
+
 Suite *mobctl_suite(void)
 {
 	Suite *s = suite_create("mobctl");
@@ -1245,6 +1956,40 @@ Suite *mobctl_suite(void)
 	tcase_add_test(tc, test_stats_output);
 	tcase_add_test(tc, test_stats_output_alias);
 	tcase_add_test(tc, test_format_msec);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("migrate");
+	tcase_add_checked_fixture(tc, capture_setup, capture_teardown);
+	tcase_add_loop_test(tc, test_migrate_parse_bad, 0,
+			    ARRAY_SIZE(migrate_bad));
+	tcase_add_loop_test(tc, test_migrate_parse_good, 0,
+			    ARRAY_SIZE(migrate_good));
+	tcase_add_loop_test(tc, test_migrate_hoas, 0, ARRAY_SIZE(hoa_xmls));
+	tcase_add_loop_test(tc, test_migrate_conf, 0, ARRAY_SIZE(confs));
+	tcase_add_loop_test(tc, test_migrate_kernel_change, 0,
+			    2 * ARRAY_SIZE(changes));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("migrate-libvirt");
+	tcase_add_checked_fixture(tc, libvirt_setup, libvirt_teardown);
+	tcase_add_test(tc, test_migrate_unsupported_text);
+	tcase_add_test(tc, test_migrate_unsupported_json);
+	tcase_add_test(tc, test_migrate_no_domain);
+	tcase_add_test(tc, test_migrate_no_domain_uuid);
+	tcase_add_test(tc, test_migrate_max_downtime_unsupported);
+	tcase_add_test(tc, test_migrate_offline_running);
+	tcase_add_test(tc, test_migrate_not_running);
+	tcase_add_test(tc, test_migrate_metadata);
+	tcase_add_test(tc, test_migrate_conf_uri);
+	tcase_add_test(tc, test_migrate_bad_uri);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("agent");
+	tcase_add_checked_fixture(tc, capture_setup, capture_teardown);
+	tcase_add_test(tc, test_agent_site_migrations);
+	tcase_add_test(tc, test_agent_site_json);
+	tcase_add_test(tc, test_agent_vm_states);
+	tcase_add_test(tc, test_agent_error);
 	suite_add_tcase(s, tc);
 	return s;
 }
