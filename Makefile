@@ -158,7 +158,12 @@ $(BUILD)/lab/vectors.txt: tests/kernel/vectors.py
 	@mkdir -p $(dir $@)
 	python3 tests/kernel/vectors.py $@
 
-lab: modules agent labtools $(BUILD)/lab/vectors.txt
+# The aliases' smaller matrix (tests/kernel/35-alias.sh).
+$(BUILD)/lab/alias-vectors.txt: tests/kernel/vectors.py
+	@mkdir -p $(dir $@)
+	python3 tests/kernel/vectors.py --alias $@
+
+lab: modules agent labtools $(BUILD)/lab/vectors.txt $(BUILD)/lab/alias-vectors.txt
 	@test -n "$(LAB_KVERS)" || { echo "error: no lab kernels installed; run 'make deps'" >&2; exit 1; }
 	tests/lab/run-all.sh $(LAB_KVERS)
 
@@ -175,9 +180,10 @@ $(BUILD)/fuzz/fuzz_xlat: tests/fuzz/fuzz_xlat.c kmod/xlat_core.c kmod/xlat_core.
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-Iuapi -Ikmod -o $@ tests/fuzz/fuzz_xlat.c kmod/xlat_core.c
 
-fuzz: $(BUILD)/fuzz/fuzz_xlat $(BUILD)/lab/vectors.txt
+fuzz: $(BUILD)/fuzz/fuzz_xlat $(BUILD)/lab/vectors.txt $(BUILD)/lab/alias-vectors.txt
 	rm -rf $(BUILD)/fuzz/seeds
 	tests/fuzz/seed.sh $(BUILD)/lab/vectors.txt $(BUILD)/fuzz/seeds
+	tests/fuzz/seed.sh $(BUILD)/lab/alias-vectors.txt $(BUILD)/fuzz/seeds
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_xlat -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		$(BUILD)/fuzz/corpus $(BUILD)/fuzz/seeds tests/fuzz/crashes

@@ -20,9 +20,9 @@ MODULE_PARM_DESC(max_bindings,
 		 "Maximum bindings of a new network namespace (default 65536)");
 
 /*
- * Bindings, prefix sets, hook arrays and namespace states alive now; zero
- * once every namespace has been cleaned up.  The tests read it from
- * debugfs (mob/objects) to prove that nothing leaks.
+ * Bindings, aliases, prefix sets, hook arrays and namespace states alive
+ * now; zero once every namespace has been cleaned up.  The tests read it
+ * from debugfs (mob/objects) to prove that nothing leaks.
  */
 atomic_t mob_live_objects = ATOMIC_INIT(0);
 static struct dentry *mob_debugfs;
@@ -57,13 +57,17 @@ static int __net_init mob_net_init(struct net *net)
 /*
  * Hooks go first, in pre_exit: the core waits a grace period between
  * pre_exit and exit, so no packet can still be in a hook when exit frees
- * the tables it reads.
+ * the tables it reads.  The aliases' expiry work stops here too, while the
+ * namespace can still hear its events; it takes mn->lock, so it is
+ * cancelled before that is taken, and it no longer re-arms once dying is
+ * set.
  */
 static void __net_exit mob_net_pre_exit(struct net *net)
 {
 	struct mob_net *mn = mob_pernet(net);
 
 	WRITE_ONCE(mn->dying, true);
+	cancel_delayed_work_sync(&mn->alias_gc);
 	mutex_lock(&mn->lock);
 	mob_hooks_unregister(mn);
 	mutex_unlock(&mn->lock);
@@ -127,6 +131,15 @@ err_pernet:
 	return err;
 }
 
+/*
+ * The order matters.  Once mob_unloading is set and a grace period has
+ * passed, nothing sends on the family any more: the packet path and the
+ * aliases' expiry work test the flag under RCU before they send.  Only
+ * then do the family and the taps go; unregistering the pernet operations
+ * runs pre_exit for every namespace, which cancels its expiry work, and
+ * exit, which frees its tables; the last RCU callbacks free what was
+ * deleted before.
+ */
 static void __exit mob_exit(void)
 {
 	WRITE_ONCE(mob_unloading, true);
@@ -135,7 +148,7 @@ static void __exit mob_exit(void)
 	mob_events_exit();
 	mob_genl_exit();
 	unregister_pernet_subsys(&mob_net_ops);
-	/* Bindings replaced or deleted earlier may still wait in call_rcu. */
+	/* Bindings and aliases replaced or deleted may still wait in call_rcu. */
 	rcu_barrier();
 	if (atomic_read(&mob_live_objects))
 		pr_err("%d objects leaked\n", atomic_read(&mob_live_objects));

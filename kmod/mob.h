@@ -7,6 +7,7 @@
 #include <linux/rhashtable.h>
 #include <linux/ratelimit.h>
 #include <linux/percpu.h>
+#include <linux/workqueue.h>
 #include <linux/netfilter.h>
 #include <net/netns/generic.h>
 #include <linux/mob.h>
@@ -15,14 +16,30 @@
 
 enum mob_dir { MOB_DIR_IN, MOB_DIR_OUT, MOB_DIR_NR };
 
+/*
+ * by_moa holds bindings and aliases alike: both begin with the node and
+ * the core that table's parameters point at (alias.c checks the layout).
+ */
 struct mob_binding {
+	struct rhash_head moa_node;
 	struct mob_bind_core c;		/* what the packet path reads */
 	struct rhash_head hoa_node;
-	struct rhash_head moa_node;
 	struct rb_node tree_node;	/* ordered by HoA, for dumps */
 	atomic64_t packets[MOB_DIR_NR];
 	atomic64_t bytes[MOB_DIR_NR];
 	unsigned long last_used;	/* jiffies, 0 if never */
+	struct rcu_head rcu;
+};
+
+/* An alias (uapi: MOB_CMD_ALIAS_*); a.c.kind is MOB_KIND_ALIAS. */
+struct mob_alias {
+	struct rhash_head moa_node;	/* in by_moa, keyed by a.c.moa */
+	struct mob_alias_core a;	/* what the packet path reads */
+	u32 timeout_ms;			/* as given; 0: none */
+	struct rb_node tree_node;	/* ordered by MoA, for dumps */
+	struct rb_node exp_node;	/* ordered by expiry, if it has one */
+	unsigned long expires;		/* jiffies, if timeout_ms */
+	atomic64_t packets;
 	struct rcu_head rcu;
 };
 
@@ -47,6 +64,7 @@ struct mob_prefixes {
 struct mob_pcpu_stats {
 	u64 xlat_in;
 	u64 xlat_out;
+	u64 xlat_fwd;
 	u64 xlat_icmp_inner;
 	u64 drops[MOB_DROP_NR];
 	u64 events;
@@ -68,6 +86,12 @@ struct mob_net {
 	u32 n_kind[__MOB_KIND_MAX];
 	u32 max_bindings;
 	u32 gen;			/* bumped on each change; never 0 */
+	/* Aliases: in by_moa, and in two trees that only writers read. */
+	struct rb_root aliases;		/* by MoA */
+	struct rb_root alias_exp;	/* those with a timeout, by expiry */
+	u32 n_aliases;
+	u32 alias_gen;			/* as gen, for alias dumps */
+	struct delayed_work alias_gc;	/* deletes aliases whose time is up */
 	struct mob_prefixes __rcu *prefixes;
 	struct mob_pcpu_stats __percpu *stats;
 	struct nf_hook_ops *hooks;	/* registered on first use */
@@ -94,6 +118,17 @@ static inline void mob_gen_bump(struct mob_net *mn)
 {
 	if (!++mn->gen)
 		mn->gen = 1;
+}
+
+static inline void mob_alias_gen_bump(struct mob_net *mn)
+{
+	if (!++mn->alias_gen)
+		mn->alias_gen = 1;
+}
+
+static inline struct mob_alias *mob_alias_of(const struct mob_bind_core *c)
+{
+	return container_of(c, struct mob_alias, a.c);
 }
 
 /* Home prefixes, for the packet core (xlat_core.h) and events.c. */
@@ -139,7 +174,7 @@ struct mob_binding *mob_binding_find(struct mob_net *mn,
 struct mob_binding *mob_binding_set(struct mob_net *mn,
 				    const struct mob_bind_core *nb,
 				    u32 flags, struct mob_bind_core *prev,
-				    bool *replaced,
+				    bool *replaced, struct mob_alias **alias,
 				    struct netlink_ext_ack *extack);
 struct mob_binding *mob_binding_del(struct mob_net *mn,
 				    const struct mob_addr *hoa,
@@ -156,6 +191,27 @@ int mob_prefix_del(struct mob_net *mn, const struct mob_prefix *np,
 bool mob_prefix_make(struct mob_prefix *pfx, const struct mob_addr *a,
 		     u8 len);
 
+/* alias.c */
+void mob_alias_init(struct mob_net *mn);
+void mob_alias_destroy(struct mob_net *mn);
+struct mob_alias *mob_alias_find(struct mob_net *mn,
+				 const struct mob_addr *moa);
+struct mob_alias *mob_alias_set(struct mob_net *mn,
+				const struct mob_alias_core *na, u32 timeout_ms,
+				struct netlink_ext_ack *extack);
+struct mob_alias *mob_alias_del(struct mob_net *mn, const struct mob_addr *moa,
+				struct netlink_ext_ack *extack);
+void mob_alias_unlink(struct mob_net *mn, struct mob_alias *al);
+void mob_alias_free(struct mob_alias *al);
+void mob_alias_flush(struct mob_net *mn);
+struct mob_alias *mob_alias_next(struct mob_net *mn,
+				 const struct mob_addr *after);
+int mob_alias_check_binding(struct mob_net *mn, const struct mob_bind_core *nb,
+			    struct netlink_ext_ack *extack);
+int mob_alias_check_prefix(struct mob_net *mn, const struct mob_prefix *np,
+			   struct netlink_ext_ack *extack);
+u32 mob_alias_expires_ms(const struct mob_alias *al);
+
 /* xlat.c */
 int mob_hooks_register(struct mob_net *mn);
 void mob_hooks_unregister(struct mob_net *mn);
@@ -163,6 +219,7 @@ void mob_hooks_unregister(struct mob_net *mn);
 /* netlink.c */
 int mob_genl_init(void);
 void mob_genl_exit(void);
+void mob_notify_alias(struct mob_net *mn, u8 cmd, const struct mob_alias *al);
 
 /* events.c */
 int mob_events_init(void);

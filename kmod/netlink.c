@@ -59,6 +59,28 @@ static const struct nla_policy config_policy[MOB_CONFIG_A_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &max_bindings_range),
 };
 
+static struct netlink_range_validation alias_timeout_range = {
+	.min = 1,
+	.max = MOB_ALIAS_TIMEOUT_MAX,
+};
+
+static const struct nla_policy alias_new_policy[MOB_ALIAS_A_MAX + 1] = {
+	[MOB_ALIAS_A_MOA4] = NLA_POLICY_EXACT_LEN(4),
+	[MOB_ALIAS_A_MOA6] = NLA_POLICY_EXACT_LEN(16),
+	[MOB_ALIAS_A_HOA4] = NLA_POLICY_EXACT_LEN(4),
+	[MOB_ALIAS_A_HOA6] = NLA_POLICY_EXACT_LEN(16),
+	[MOB_ALIAS_A_TARGET4] = NLA_POLICY_EXACT_LEN(4),
+	[MOB_ALIAS_A_TARGET6] = NLA_POLICY_EXACT_LEN(16),
+	[MOB_ALIAS_A_TIMEOUT] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &alias_timeout_range),
+};
+
+/* DEL and GET name the alias alone. */
+static const struct nla_policy alias_key_policy[MOB_ALIAS_A_MAX + 1] = {
+	[MOB_ALIAS_A_MOA4] = NLA_POLICY_EXACT_LEN(4),
+	[MOB_ALIAS_A_MOA6] = NLA_POLICY_EXACT_LEN(16),
+};
+
 static const struct nla_policy new_policy[MOB_A_MAX + 1] = {
 	[MOB_A_BINDING] = NLA_POLICY_NESTED(binding_new_policy),
 };
@@ -83,6 +105,14 @@ static const struct nla_policy config_top_policy[MOB_A_MAX + 1] = {
 	[MOB_A_CONFIG] = NLA_POLICY_NESTED(config_policy),
 };
 
+static const struct nla_policy alias_new_top_policy[MOB_A_MAX + 1] = {
+	[MOB_A_ALIAS] = NLA_POLICY_NESTED(alias_new_policy),
+};
+
+static const struct nla_policy alias_key_top_policy[MOB_A_MAX + 1] = {
+	[MOB_A_ALIAS] = NLA_POLICY_NESTED(alias_key_policy),
+};
+
 /* Commands that take no attributes at all. */
 static const struct nla_policy empty_policy[MOB_A_MAX + 1] = {};
 
@@ -91,13 +121,18 @@ static struct mob_net *info_net(struct genl_info *info)
 	return mob_pernet(genl_info_net(info));
 }
 
+/* What an address attribute is, for the messages about it. */
+enum addr_role { ADDR_HOA, ADDR_MOA, ADDR_ALIAS, ADDR_TARGET };
+
 /*
  * Reads the address given as exactly one of @a4 / @a6.  Returns -ENOENT
  * when neither is there, so callers decide whether that is an error.
  */
-static int get_addr(struct nlattr **tb, int a4, int a6, struct mob_addr *a,
-		    struct netlink_ext_ack *extack)
+static int get_addr(struct nlattr **tb, int a4, int a6, enum addr_role role,
+		    struct mob_addr *a, struct netlink_ext_ack *extack)
 {
+	struct nlattr *attr;
+
 	memset(a, 0, sizeof(*a));
 	if (tb[a4] && tb[a6]) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[a6],
@@ -113,16 +148,28 @@ static int get_addr(struct nlattr **tb, int a4, int a6, struct mob_addr *a,
 	} else {
 		return -ENOENT;
 	}
-	if (!mob_addr_usable(a)) {
-		if (a4 == MOB_BINDING_A_HOA4)
-			NL_SET_ERR_MSG_ATTR(extack, tb[a4] ?: tb[a6],
-					    "HoA must be a global unicast address");
-		else
-			NL_SET_ERR_MSG_ATTR(extack, tb[a4] ?: tb[a6],
-					    "MoA must be a global unicast address");
-		return -EINVAL;
+	if (mob_addr_usable(a))
+		return 0;
+	attr = tb[a4] ?: tb[a6];
+	switch (role) {
+	case ADDR_HOA:
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "HoA must be a global unicast address");
+		break;
+	case ADDR_MOA:
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "MoA must be a global unicast address");
+		break;
+	case ADDR_ALIAS:
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "Alias must be a global unicast address");
+		break;
+	case ADDR_TARGET:
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "Target must be a global unicast address");
+		break;
 	}
-	return 0;
+	return -EINVAL;
 }
 
 static int parse_nest(struct nlattr **tb, int maxtype, struct genl_info *info,
@@ -144,8 +191,8 @@ static int parse_nest(struct nlattr **tb, int maxtype, struct genl_info *info,
 static int get_hoa(struct nlattr **tb, struct genl_info *info,
 		   struct mob_addr *hoa)
 {
-	int err = get_addr(tb, MOB_BINDING_A_HOA4, MOB_BINDING_A_HOA6, hoa,
-			   info->extack);
+	int err = get_addr(tb, MOB_BINDING_A_HOA4, MOB_BINDING_A_HOA6,
+			   ADDR_HOA, hoa, info->extack);
 
 	if (err == -ENOENT) {
 		NL_SET_ERR_ATTR_MISS(info->extack, info->attrs[MOB_A_BINDING],
@@ -208,10 +255,42 @@ cancel:
 	return -EMSGSIZE;
 }
 
-/* Tells the "events" group about a change; under mn->lock, so in order. */
+static int fill_alias(struct sk_buff *skb, const struct mob_alias *al)
+{
+	struct nlattr *nest = nla_nest_start(skb, MOB_A_ALIAS);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (mob_nl_put_addr(skb, MOB_ALIAS_A_MOA4, MOB_ALIAS_A_MOA6,
+			    &al->a.c.moa) ||
+	    mob_nl_put_addr(skb, MOB_ALIAS_A_HOA4, MOB_ALIAS_A_HOA6,
+			    &al->a.c.hoa) ||
+	    (al->a.target.family &&
+	     mob_nl_put_addr(skb, MOB_ALIAS_A_TARGET4, MOB_ALIAS_A_TARGET6,
+			     &al->a.target)) ||
+	    (al->timeout_ms &&
+	     (nla_put_u32(skb, MOB_ALIAS_A_TIMEOUT, al->timeout_ms) ||
+	      nla_put_u32(skb, MOB_ALIAS_A_EXPIRES,
+			  mob_alias_expires_ms(al)))) ||
+	    nla_put_u64_64bit(skb, MOB_ALIAS_A_PACKETS,
+			      atomic64_read(&al->packets), MOB_ALIAS_A_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/*
+ * Tells the "events" group about a change; under mn->lock, so in order.
+ * Not only netlink requests change things: the aliases' expiry work does
+ * too, and nothing keeps it from running while the module unloads but
+ * this: it sends only under RCU, having seen mob_unloading clear, and
+ * mob_exit() waits a grace period after setting it.
+ */
 static void notify(struct mob_net *mn, u8 cmd, const struct mob_binding *b,
 		   const struct mob_bind_core *prev, const struct mob_prefix *pfx,
-		   u8 kind)
+		   u8 kind, const struct mob_alias *al)
 {
 	struct sk_buff *skb;
 	struct nlattr *nest;
@@ -242,9 +321,18 @@ static void notify(struct mob_net *mn, u8 cmd, const struct mob_binding *b,
 			goto nla_failure;
 		nla_nest_end(skb, nest);
 	}
+	if (al && fill_alias(skb, al))
+		goto nla_failure;
 	genlmsg_end(skb, hdr);
+	rcu_read_lock();
+	if (READ_ONCE(mob_unloading)) {
+		rcu_read_unlock();
+		nlmsg_free(skb);
+		return;
+	}
 	genlmsg_multicast_netns(&mob_genl_family, mn->net, skb, 0, 0,
-				GFP_KERNEL);
+				GFP_ATOMIC);
+	rcu_read_unlock();
 	return;
 
 nla_failure:
@@ -258,6 +346,7 @@ static int mob_nl_binding_new(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *tb[MOB_BINDING_A_MAX + 1];
 	struct mob_net *mn = info_net(info);
 	struct mob_bind_core nb = {}, prev;
+	struct mob_alias *alias;
 	struct mob_binding *b;
 	u32 flags = 0;
 	bool replaced;
@@ -278,8 +367,8 @@ static int mob_nl_binding_new(struct sk_buff *skb, struct genl_info *info)
 	err = get_hoa(tb, info, &nb.hoa);
 	if (err)
 		return err;
-	err = get_addr(tb, MOB_BINDING_A_MOA4, MOB_BINDING_A_MOA6, &nb.moa,
-		       info->extack);
+	err = get_addr(tb, MOB_BINDING_A_MOA4, MOB_BINDING_A_MOA6, ADDR_MOA,
+		       &nb.moa, info->extack);
 	if (err == -ENOENT) {
 		NL_SET_ERR_ATTR_MISS(info->extack, info->attrs[MOB_A_BINDING],
 				     MOB_BINDING_A_MOA4);
@@ -327,7 +416,8 @@ static int mob_nl_binding_new(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	mutex_lock(&mn->lock);
-	b = mob_binding_set(mn, &nb, flags, &prev, &replaced, info->extack);
+	b = mob_binding_set(mn, &nb, flags, &prev, &replaced, &alias,
+			    info->extack);
 	if (IS_ERR(b)) {
 		err = PTR_ERR(b);
 		goto out;
@@ -335,13 +425,18 @@ static int mob_nl_binding_new(struct sk_buff *skb, struct genl_info *info)
 	/* Only now, so that a refused request leaves no trace at all. */
 	err = mob_hooks_register(mn);
 	if (err) {
-		/* Only the first binding or prefix registers them, so this
-		 * is an add: undo it. */
+		/* Only the first binding, alias or prefix registers them,
+		 * so this is an add that replaced no alias: undo it. */
 		NL_SET_ERR_MSG(info->extack, "Could not register netfilter hooks");
 		mob_binding_free(mob_binding_del(mn, &nb.hoa, NULL));
 		goto out;
 	}
-	notify(mn, MOB_CMD_BINDING_NEW, b, replaced ? &prev : NULL, NULL, 0);
+	notify(mn, MOB_CMD_BINDING_NEW, b, replaced ? &prev : NULL, NULL, 0,
+	       NULL);
+	if (alias) {
+		notify(mn, MOB_CMD_ALIAS_DEL, NULL, NULL, NULL, 0, alias);
+		mob_alias_free(alias);
+	}
 out:
 	mutex_unlock(&mn->lock);
 	return err;
@@ -368,7 +463,7 @@ static int mob_nl_binding_del(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(b)) {
 		err = PTR_ERR(b);
 	} else {
-		notify(mn, MOB_CMD_BINDING_DEL, b, NULL, NULL, 0);
+		notify(mn, MOB_CMD_BINDING_DEL, b, NULL, NULL, 0, NULL);
 		mob_binding_free(b);
 	}
 	mutex_unlock(&mn->lock);
@@ -510,7 +605,7 @@ static int mob_nl_binding_flush(struct sk_buff *skb, struct genl_info *info)
 		kind = nla_get_u8(tb[MOB_BINDING_A_KIND]);
 	mutex_lock(&mn->lock);
 	mob_binding_flush(mn, kind);
-	notify(mn, MOB_CMD_BINDING_FLUSH, NULL, NULL, NULL, kind);
+	notify(mn, MOB_CMD_BINDING_FLUSH, NULL, NULL, NULL, kind, NULL);
 	mutex_unlock(&mn->lock);
 	return 0;
 }
@@ -580,7 +675,7 @@ static int mob_nl_prefix_new(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 	if (!err)
-		notify(mn, MOB_CMD_PREFIX_NEW, NULL, NULL, &pfx, 0);
+		notify(mn, MOB_CMD_PREFIX_NEW, NULL, NULL, &pfx, 0, NULL);
 	mutex_unlock(&mn->lock);
 	return err;
 }
@@ -597,7 +692,7 @@ static int mob_nl_prefix_del(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&mn->lock);
 	err = mob_prefix_del(mn, &pfx, info->extack);
 	if (!err)
-		notify(mn, MOB_CMD_PREFIX_DEL, NULL, NULL, &pfx, 0);
+		notify(mn, MOB_CMD_PREFIX_DEL, NULL, NULL, &pfx, 0, NULL);
 	mutex_unlock(&mn->lock);
 	return err;
 }
@@ -659,6 +754,7 @@ static int mob_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 
 		sum.xlat_in += READ_ONCE(s->xlat_in);
 		sum.xlat_out += READ_ONCE(s->xlat_out);
+		sum.xlat_fwd += READ_ONCE(s->xlat_fwd);
 		sum.xlat_icmp_inner += READ_ONCE(s->xlat_icmp_inner);
 		for (i = 0; i < MOB_DROP_NR; i++)
 			sum.drops[i] += READ_ONCE(s->drops[i]);
@@ -684,13 +780,15 @@ static int mob_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, MOB_STATS_A_BINDINGS_REMOTE,
 			mn->n_kind[MOB_KIND_REMOTE]) ||
 	    nla_put_u32(msg, MOB_STATS_A_BINDINGS_MAX, mn->max_bindings) ||
-	    nla_put_u32(msg, MOB_STATS_A_PREFIXES, n_prefixes)) {
+	    nla_put_u32(msg, MOB_STATS_A_PREFIXES, n_prefixes) ||
+	    nla_put_u32(msg, MOB_STATS_A_ALIASES, mn->n_aliases)) {
 		mutex_unlock(&mn->lock);
 		goto nla_failure;
 	}
 	mutex_unlock(&mn->lock);
 	if (put_u64(msg, MOB_STATS_A_XLAT_IN, sum.xlat_in) ||
 	    put_u64(msg, MOB_STATS_A_XLAT_OUT, sum.xlat_out) ||
+	    put_u64(msg, MOB_STATS_A_XLAT_FWD, sum.xlat_fwd) ||
 	    put_u64(msg, MOB_STATS_A_XLAT_ICMP_INNER, sum.xlat_icmp_inner) ||
 	    put_u64(msg, MOB_STATS_A_DROP_UNKNOWN_HOA,
 		    sum.drops[MOB_DROP_UNKNOWN_HOA]) ||
@@ -758,11 +856,255 @@ static int mob_nl_config_set(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG_ATTR(info->extack, tb[MOB_CONFIG_A_MAX_BINDINGS],
 				    "More bindings exist than the new maximum");
 		err = -EBUSY;
+	} else if (max < mn->n_aliases) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[MOB_CONFIG_A_MAX_BINDINGS],
+				    "More aliases exist than the new maximum");
+		err = -EBUSY;
 	} else {
 		WRITE_ONCE(mn->max_bindings, max);
 	}
 	mutex_unlock(&mn->lock);
 	return err;
+}
+
+/* The alias a request names: its MoA, required. */
+static int get_alias(struct nlattr **tb, struct genl_info *info,
+		     struct mob_addr *moa)
+{
+	int err = get_addr(tb, MOB_ALIAS_A_MOA4, MOB_ALIAS_A_MOA6, ADDR_ALIAS,
+			   moa, info->extack);
+
+	if (err == -ENOENT) {
+		NL_SET_ERR_ATTR_MISS(info->extack, info->attrs[MOB_A_ALIAS],
+				     MOB_ALIAS_A_MOA4);
+		NL_SET_ERR_MSG(info->extack, "Alias (its MoA) is required");
+		return -EINVAL;
+	}
+	return err;
+}
+
+static int mob_nl_alias_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[MOB_ALIAS_A_MAX + 1];
+	struct mob_net *mn = info_net(info);
+	struct mob_alias_core na = {};
+	struct nlattr *attr;
+	struct mob_alias *al;
+	u32 timeout = 0;
+	int err;
+
+	err = parse_nest(tb, MOB_ALIAS_A_MAX, info, MOB_A_ALIAS,
+			 alias_new_policy, true);
+	if (err)
+		return err;
+	err = get_alias(tb, info, &na.c.moa);
+	if (err)
+		return err;
+	err = get_addr(tb, MOB_ALIAS_A_HOA4, MOB_ALIAS_A_HOA6, ADDR_HOA,
+		       &na.c.hoa, info->extack);
+	if (err == -ENOENT) {
+		NL_SET_ERR_ATTR_MISS(info->extack, info->attrs[MOB_A_ALIAS],
+				     MOB_ALIAS_A_HOA4);
+		NL_SET_ERR_MSG(info->extack, "HoA is required");
+		return -EINVAL;
+	}
+	if (err)
+		return err;
+	attr = tb[MOB_ALIAS_A_HOA4] ?: tb[MOB_ALIAS_A_HOA6];
+	if (na.c.hoa.family != na.c.moa.family) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "Alias and HoA must be of the same family");
+		return -EINVAL;
+	}
+	if (mob_addr_eq(&na.c.hoa, &na.c.moa)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "Alias and HoA must differ");
+		return -EINVAL;
+	}
+	/* Without a target (family 0), the alias forwards nothing. */
+	err = get_addr(tb, MOB_ALIAS_A_TARGET4, MOB_ALIAS_A_TARGET6,
+		       ADDR_TARGET, &na.target, info->extack);
+	if (err && err != -ENOENT)
+		return err;
+	attr = tb[MOB_ALIAS_A_TARGET4] ?: tb[MOB_ALIAS_A_TARGET6];
+	if (attr && na.target.family != na.c.moa.family) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "Alias and target must be of the same family");
+		return -EINVAL;
+	}
+	if (attr && mob_addr_eq(&na.target, &na.c.moa)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "Alias and target must differ");
+		return -EINVAL;
+	}
+	if (tb[MOB_ALIAS_A_TIMEOUT])
+		timeout = nla_get_u32(tb[MOB_ALIAS_A_TIMEOUT]);
+	na.c.kind = MOB_KIND_ALIAS;
+
+	mutex_lock(&mn->lock);
+	al = mob_alias_set(mn, &na, timeout, info->extack);
+	if (IS_ERR(al)) {
+		err = PTR_ERR(al);
+		goto out;
+	}
+	err = mob_hooks_register(mn);
+	if (err) {
+		/* Only the first object registers them: an add, no
+		 * replace, so taking it out again restores the table. */
+		NL_SET_ERR_MSG(info->extack, "Could not register netfilter hooks");
+		mob_alias_unlink(mn, al);
+		mob_alias_free(al);
+		goto out;
+	}
+	notify(mn, MOB_CMD_ALIAS_NEW, NULL, NULL, NULL, 0, al);
+out:
+	mutex_unlock(&mn->lock);
+	return err;
+}
+
+static int mob_nl_alias_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[MOB_ALIAS_A_MAX + 1];
+	struct mob_net *mn = info_net(info);
+	struct mob_alias *al;
+	struct mob_addr moa;
+	int err;
+
+	err = parse_nest(tb, MOB_ALIAS_A_MAX, info, MOB_A_ALIAS,
+			 alias_key_policy, true);
+	if (err)
+		return err;
+	err = get_alias(tb, info, &moa);
+	if (err)
+		return err;
+
+	mutex_lock(&mn->lock);
+	al = mob_alias_del(mn, &moa, info->extack);
+	if (IS_ERR(al)) {
+		err = PTR_ERR(al);
+	} else {
+		notify(mn, MOB_CMD_ALIAS_DEL, NULL, NULL, NULL, 0, al);
+		mob_alias_free(al);
+	}
+	mutex_unlock(&mn->lock);
+	return err;
+}
+
+static int mob_nl_alias_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[MOB_ALIAS_A_MAX + 1];
+	struct mob_net *mn = info_net(info);
+	struct mob_alias *al;
+	struct mob_addr moa;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	err = parse_nest(tb, MOB_ALIAS_A_MAX, info, MOB_A_ALIAS,
+			 alias_key_policy, true);
+	if (err)
+		return err;
+	err = get_alias(tb, info, &moa);
+	if (err)
+		return err;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &mob_genl_family, 0,
+				MOB_CMD_ALIAS_GET);
+	err = -EMSGSIZE;
+	if (!hdr)
+		goto free;
+	mutex_lock(&mn->lock);
+	al = mob_alias_find(mn, &moa);
+	if (!al) {
+		NL_SET_ERR_MSG(info->extack, "No such alias");
+		err = -ENOENT;
+	} else {
+		err = fill_alias(msg, al);
+	}
+	mutex_unlock(&mn->lock);
+	if (err)
+		goto free;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+free:
+	nlmsg_free(msg);
+	return err;
+}
+
+/* Where an alias dump stands between two reads: the last MoA it sent. */
+struct alias_dump {
+	struct mob_addr last;
+	bool started;
+};
+
+static int mob_nl_alias_dump_start(struct netlink_callback *cb)
+{
+	struct alias_dump *ctx = (struct alias_dump *)cb->ctx;
+	struct nlattr **attrs = mob_dump_attrs(cb);
+
+	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
+	memset(ctx, 0, sizeof(*ctx));
+	if (attrs[MOB_A_ALIAS]) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[MOB_A_ALIAS],
+				    "An alias dump takes no attributes");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int mob_nl_alias_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct alias_dump *ctx = (struct alias_dump *)cb->ctx;
+	struct mob_net *mn = mob_pernet(sock_net(cb->skb->sk));
+	struct mob_alias *al;
+	int err = 0;
+
+	mutex_lock(&mn->lock);
+	cb->seq = mn->alias_gen;
+	for (al = mob_alias_next(mn, ctx->started ? &ctx->last : NULL); al;
+	     al = mob_alias_next(mn, &ctx->last)) {
+		void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+					cb->nlh->nlmsg_seq, &mob_genl_family,
+					NLM_F_MULTI, MOB_CMD_ALIAS_GET);
+
+		if (!hdr) {
+			err = -EMSGSIZE;
+			break;
+		}
+		genl_dump_check_consistent(cb, hdr);
+		err = fill_alias(skb, al);
+		if (err) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		ctx->last = al->a.c.moa;
+		ctx->started = true;
+	}
+	mutex_unlock(&mn->lock);
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ?: skb->len;
+}
+
+static int mob_nl_alias_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	struct mob_net *mn = info_net(info);
+
+	mutex_lock(&mn->lock);
+	mob_alias_flush(mn);
+	notify(mn, MOB_CMD_ALIAS_FLUSH, NULL, NULL, NULL, 0, NULL);
+	mutex_unlock(&mn->lock);
+	return 0;
+}
+
+/* For alias.c: the expiry work's deletions. */
+void mob_notify_alias(struct mob_net *mn, u8 cmd, const struct mob_alias *al)
+{
+	notify(mn, cmd, NULL, NULL, NULL, 0, al);
 }
 
 static const struct genl_ops mob_genl_ops[] = {
@@ -826,6 +1168,32 @@ static const struct genl_ops mob_genl_ops[] = {
 		.cmd = MOB_CMD_CONFIG_SET,
 		.doit = mob_nl_config_set,
 		.policy = config_top_policy,
+		.maxattr = MOB_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = MOB_CMD_ALIAS_NEW,
+		.doit = mob_nl_alias_new,
+		.policy = alias_new_top_policy,
+		.maxattr = MOB_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = MOB_CMD_ALIAS_DEL,
+		.doit = mob_nl_alias_del,
+		.policy = alias_key_top_policy,
+		.maxattr = MOB_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = MOB_CMD_ALIAS_GET,
+		.doit = mob_nl_alias_get,
+		.start = mob_nl_alias_dump_start,
+		.dumpit = mob_nl_alias_dump,
+		.policy = alias_key_top_policy,
+		.maxattr = MOB_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = MOB_CMD_ALIAS_FLUSH,
+		.doit = mob_nl_alias_flush,
+		.policy = empty_policy,
 		.maxattr = MOB_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},

@@ -7,6 +7,9 @@
  * writers and dumps touch, under mn->lock.  A binding is never changed in
  * place: a replace publishes a new object and frees the old one after a
  * grace period, so a packet sees one binding or the other, whole.
+ *
+ * The MoA table also holds the aliases (alias.c): an entry found there is
+ * a binding or an alias, as its core's kind says.
  */
 #include <linux/slab.h>
 #include <linux/inetdevice.h>
@@ -41,6 +44,7 @@ int mob_table_init(struct mob_net *mn)
 	int err;
 
 	mn->tree = RB_ROOT;
+	mob_alias_init(mn);
 	err = rhashtable_init(&mn->by_hoa, &mob_hoa_params);
 	if (err)
 		return err;
@@ -67,6 +71,7 @@ void mob_table_destroy(struct mob_net *mn)
 		atomic_dec(&mob_live_objects);
 	}
 	mn->tree = RB_ROOT;
+	mob_alias_destroy(mn);
 	pf = rcu_dereference_protected(mn->prefixes, true);
 	if (pf) {
 		kfree(pf);
@@ -143,28 +148,38 @@ struct mob_binding *mob_binding_find(struct mob_net *mn,
 	return rhashtable_lookup_fast(&mn->by_hoa, hoa, mob_hoa_params);
 }
 
-static struct mob_binding *find_moa(struct mob_net *mn,
-				    const struct mob_addr *moa)
+/* The entry of by_moa with this MoA: a binding's core, or an alias's. */
+static struct mob_bind_core *find_moa(struct mob_net *mn,
+				      const struct mob_addr *moa)
 {
-	return rhashtable_lookup_fast(&mn->by_moa, moa, mob_moa_params);
+	struct mob_binding *b = rhashtable_lookup_fast(&mn->by_moa, moa,
+						       mob_moa_params);
+
+	return b ? &b->c : NULL;
 }
 
 /*
  * Adds or replaces the binding of nb->hoa, as @flags (MOB_BINDING_F_*)
  * say.  On a replace, *@prev receives the old binding and *@replaced
- * is set.  Nothing changes on error.
+ * is set.  If the MoA was an alias of the HoA, the binding takes its
+ * place in by_moa (one replace, so a packet sees one or the other) and
+ * *@alias receives it, unlinked, for the caller to announce and free.
+ * Nothing changes on error.
  */
 struct mob_binding *mob_binding_set(struct mob_net *mn,
 				    const struct mob_bind_core *nb,
 				    u32 flags, struct mob_bind_core *prev,
-				    bool *replaced,
+				    bool *replaced, struct mob_alias **alias,
 				    struct netlink_ext_ack *extack)
 {
-	struct mob_binding *old, *other, *b;
+	struct mob_binding *old, *b;
+	struct mob_alias *al = NULL;
+	struct mob_bind_core *other;
 	int err, i;
 
 	lockdep_assert_held(&mn->lock);
 	*replaced = false;
+	*alias = NULL;
 	old = mob_binding_find(mn, &nb->hoa);
 	if (old && !(flags & MOB_BINDING_F_REPLACE)) {
 		NL_SET_ERR_MSG(extack, "HoA is already bound");
@@ -180,7 +195,13 @@ struct mob_binding *mob_binding_set(struct mob_net *mn,
 		return ERR_PTR(-EINVAL);
 	}
 	other = find_moa(mn, &nb->moa);
-	if (other && other != old) {
+	if (other && other->kind == MOB_KIND_ALIAS) {
+		if (!mob_addr_eq(&other->hoa, &nb->hoa)) {
+			NL_SET_ERR_MSG(extack, "MoA is an alias of another HoA");
+			return ERR_PTR(-EEXIST);
+		}
+		al = mob_alias_of(other);
+	} else if (other && (!old || other != &old->c)) {
 		NL_SET_ERR_MSG(extack, "MoA is already bound to another HoA");
 		return ERR_PTR(-EEXIST);
 	}
@@ -189,10 +210,17 @@ struct mob_binding *mob_binding_set(struct mob_net *mn,
 		return ERR_PTR(-EINVAL);
 	}
 	other = find_moa(mn, &nb->hoa);
-	if (other && other != old) {
+	if (other && other->kind == MOB_KIND_ALIAS) {
+		NL_SET_ERR_MSG(extack, "HoA is an alias");
+		return ERR_PTR(-EINVAL);
+	}
+	if (other && (!old || other != &old->c)) {
 		NL_SET_ERR_MSG(extack, "HoA is the MoA of another binding");
 		return ERR_PTR(-EINVAL);
 	}
+	err = mob_alias_check_binding(mn, nb, extack);
+	if (err)
+		return ERR_PTR(err);
 	if (!old && mn->n_kind[MOB_KIND_LOCAL] + mn->n_kind[MOB_KIND_REMOTE] >=
 		    mn->max_bindings) {
 		NL_SET_ERR_MSG(extack, "Binding table is full (see max-bindings)");
@@ -217,7 +245,10 @@ struct mob_binding *mob_binding_set(struct mob_net *mn,
 		b->last_used = READ_ONCE(old->last_used);
 	}
 
-	if (old && !addr_cmp(&old->c.moa, &nb->moa)) {
+	if (al) {
+		err = rhashtable_replace_fast(&mn->by_moa, &al->moa_node,
+					      &b->moa_node, mob_moa_params);
+	} else if (old && !addr_cmp(&old->c.moa, &nb->moa)) {
 		err = rhashtable_replace_fast(&mn->by_moa, &old->moa_node,
 					      &b->moa_node, mob_moa_params);
 	} else {
@@ -244,8 +275,14 @@ struct mob_binding *mob_binding_set(struct mob_net *mn,
 					     mob_hoa_params);
 		if (err) {
 			/* Already visible by MoA: readers may hold it. */
-			rhashtable_remove_fast(&mn->by_moa, &b->moa_node,
-					       mob_moa_params);
+			if (al)
+				WARN_ON(rhashtable_replace_fast(&mn->by_moa,
+						&b->moa_node, &al->moa_node,
+						mob_moa_params));
+			else
+				rhashtable_remove_fast(&mn->by_moa,
+						       &b->moa_node,
+						       mob_moa_params);
 			NL_SET_ERR_MSG(extack,
 				       "Could not insert into the binding table");
 			mob_binding_free(b);
@@ -255,6 +292,15 @@ struct mob_binding *mob_binding_set(struct mob_net *mn,
 	}
 	mn->n_kind[nb->kind]++;
 	mob_gen_bump(mn);
+	if (al) {
+		/* Out of by_moa already: only the trees still hold it. */
+		rb_erase(&al->tree_node, &mn->aliases);
+		if (al->timeout_ms)
+			rb_erase(&al->exp_node, &mn->alias_exp);
+		mn->n_aliases--;
+		mob_alias_gen_bump(mn);
+		*alias = al;
+	}
 	return b;
 
 fail:
@@ -381,6 +427,7 @@ int mob_prefix_add(struct mob_net *mn, const struct mob_prefix *np,
 	struct mob_prefixes *old, *pf;
 	struct mob_binding *b;
 	unsigned int n;
+	int err;
 
 	old = rcu_dereference_protected(mn->prefixes,
 					lockdep_is_held(&mn->lock));
@@ -402,6 +449,9 @@ int mob_prefix_add(struct mob_net *mn, const struct mob_prefix *np,
 			return -EINVAL;
 		}
 	}
+	err = mob_alias_check_prefix(mn, np, extack);
+	if (err)
+		return err;
 	pf = kmalloc(struct_size(pf, p, n + 1), GFP_KERNEL_ACCOUNT);
 	if (!pf)
 		return -ENOMEM;

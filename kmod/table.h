@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * How the two rhashtables of a namespace are keyed: shared by table.c,
- * which changes them, and xlat.c, which looks them up per packet.
+ * How the two rhashtables of a namespace are keyed: shared by table.c and
+ * alias.c, which change them, and xlat.c, which looks them up per packet.
+ * by_moa holds aliases too, laid out like bindings (see kmod/mob.h).
  */
 #ifndef _MOB_TABLE_H
 #define _MOB_TABLE_H
@@ -40,7 +41,7 @@ static __always_inline int mob_moa_cmpfn(struct rhashtable_compare_arg *arg, con
 	return !mob_addr_eq(arg->key, &b->c.moa);
 }
 
-static const struct rhashtable_params mob_hoa_params = {
+static const struct rhashtable_params mob_hoa_params __maybe_unused = {
 	.head_offset = offsetof(struct mob_binding, hoa_node),
 	.key_offset = offsetof(struct mob_binding, c.hoa),
 	.key_len = sizeof(struct mob_addr),
@@ -49,7 +50,7 @@ static const struct rhashtable_params mob_hoa_params = {
 	.automatic_shrinking = true,
 };
 
-static const struct rhashtable_params mob_moa_params = {
+static const struct rhashtable_params mob_moa_params __maybe_unused = {
 	.head_offset = offsetof(struct mob_binding, moa_node),
 	.key_offset = offsetof(struct mob_binding, c.moa),
 	.key_len = sizeof(struct mob_addr),

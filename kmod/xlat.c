@@ -9,6 +9,10 @@
  * (destination before routing, source after).  Conntrack therefore only
  * ever sees home addresses, so a connection is one flow, ESTABLISHED in
  * both directions, and it stays the same flow when either VM moves.
+ *
+ * A packet to an alias with a target is forwarded from the same first
+ * hook: its destination rewritten before conntrack and routing, so both
+ * see it as a packet to the target, passing through.
  */
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
@@ -41,6 +45,7 @@ mob_lookup_hoa(struct mob_net *mn, const struct mob_addr *a)
 	return b ? &b->c : NULL;
 }
 
+/* A binding's core or an alias's: by_moa holds both, laid out alike. */
 static noinline const struct mob_bind_core *
 mob_lookup_moa(struct mob_net *mn, const struct mob_addr *a)
 {
@@ -66,15 +71,21 @@ static void account_packet(struct mob_net *mn, const struct mob_decision *d,
 	int i;
 
 	for (i = 0; i < d->n_acct; i++) {
-		struct mob_binding *b = container_of(d->acct[i],
-						     struct mob_binding, c);
+		struct mob_binding *b;
 
+		if (unlikely(d->acct[i]->kind == MOB_KIND_ALIAS)) {
+			atomic64_inc(&mob_alias_of(d->acct[i])->packets);
+			continue;
+		}
+		b = container_of(d->acct[i], struct mob_binding, c);
 		atomic64_inc(&b->packets[dir]);
 		atomic64_add(len, &b->bytes[dir]);
 		if (READ_ONCE(b->last_used) != now)
 			WRITE_ONCE(b->last_used, now);
 	}
-	if (hook == MOB_HOOK_IN)
+	if (d->fwd)
+		mob_stats_inc(mn, xlat_fwd);
+	else if (hook == MOB_HOOK_IN)
 		mob_stats_inc(mn, xlat_in);
 	else if (hook == MOB_HOOK_OUT_SRC)
 		mob_stats_inc(mn, xlat_out);

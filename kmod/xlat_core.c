@@ -540,7 +540,39 @@ static MOB_INLINE void finish(struct mob_decision *d,
 	mob_decide_recheck(d, p);
 }
 
-/* From the wire to a local VM: destination MoA -> HoA, source likewise. */
+/*
+ * To an alias with a target, the old hypervisor's forwarding entry: the
+ * destination becomes the target and nothing else changes; the packet is
+ * then routed on.  An alias without a target is not a destination here.
+ */
+static void forward(struct mob_decision *d, const struct mob_pkt *p,
+		    const struct mob_bind_core *alias)
+{
+	const struct mob_alias_core *al = mob_alias_core_of(alias);
+
+	if (!al->target.family)
+		return;
+	d->set[MOB_F_DST] = &al->target;
+	d->fwd = true;
+	account(d, alias);
+	finish(d, p);
+}
+
+/*
+ * From the wire to a local VM: destination MoA -> HoA, source likewise.
+ *
+ * Aliases live in the MoA table with bindings, so the lookups are the same
+ * ones; what an alias changes is decided only once a lookup hits one.  As
+ * a source, any alias stands for its HoA, as a remote binding's MoA does.
+ * As a destination, an alias with a target forwards (forward() above).
+ *
+ * ICMP errors: quoted addresses map to HoAs through aliases as through
+ * bindings' MoAs (map_inner_err() finds both), so a VM hears about its
+ * packets to a peer's pre-learned next MoA.  A forwarded error keeps its
+ * quote as it is: it is not for a VM here, and the hypervisor it is
+ * forwarded to maps the quote itself, knowing our old MoA as an alias of
+ * the VM's if its agent keeps one.
+ */
 static void decide_in(struct mob_net *mn, const u8 *buf,
 		      const struct mob_pkt *p, struct mob_decision *d)
 {
@@ -549,14 +581,19 @@ static void decide_in(struct mob_net *mn, const u8 *buf,
 
 	mob_addr_load(&a, p->family, buf, p->daddr_off);
 	dst = mob_lookup_moa(mn, &a);
-	if (!dst || dst->kind != MOB_KIND_LOCAL)
+	if (!dst)
 		return;
+	if (dst->kind != MOB_KIND_LOCAL) {
+		if (unlikely(dst->kind == MOB_KIND_ALIAS))
+			forward(d, p, dst);
+		return;
+	}
 	d->set[MOB_F_DST] = &dst->hoa;
 	account(d, dst);
 
 	mob_addr_load(&a, p->family, buf, p->saddr_off);
 	src = mob_lookup_moa(mn, &a);
-	if (src && src->kind == MOB_KIND_REMOTE) {
+	if (src && src->kind != MOB_KIND_LOCAL) {	/* remote, or an alias */
 		d->set[MOB_F_SRC] = &src->hoa;
 		account(d, src);
 	}

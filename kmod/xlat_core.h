@@ -31,6 +31,7 @@ typedef uint32_t __be32;
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #endif
 #endif
+#include <linux/mob.h>
 
 /* Forced inline in the kernel's packet path (see MOB_CORE_HOT below). */
 #ifdef __KERNEL__
@@ -53,9 +54,28 @@ struct mob_addr {
 struct mob_bind_core {
 	struct mob_addr hoa;
 	struct mob_addr moa;
-	u8 kind;		/* enum mob_kind */
+	u8 kind;		/* enum mob_kind, or MOB_KIND_ALIAS */
 	int ifindex;		/* VM port of a local binding, 0 if any */
 };
+
+/*
+ * An alias (MOB_CMD_ALIAS_*) is found by MoA like a binding, in the same
+ * table, so that a packet that concerns no alias pays no extra lookup.
+ * Its core says MOB_KIND_ALIAS, a kind no message carries; c.moa is the
+ * alias, c.hoa the HoA it stands for, and the target follows.
+ */
+#define MOB_KIND_ALIAS	(MOB_KIND_MAX + 1)
+
+struct mob_alias_core {
+	struct mob_bind_core c;
+	struct mob_addr target;	/* forward packets to c.moa here; family 0: none */
+};
+
+static inline const struct mob_alias_core *
+mob_alias_core_of(const struct mob_bind_core *c)
+{
+	return (const struct mob_alias_core *)c;	/* c comes first */
+}
 
 /* ifindex of a local binding whose port was deleted: matches nothing. */
 #define MOB_PORT_GONE	(-1)
@@ -162,6 +182,7 @@ struct mob_decision {
 	u8 reason;		/* enum mob_drop_reason */
 	u8 event;		/* enum mob_event_type to report, or 0 */
 	u8 n_acct;
+	bool fwd;		/* to an alias's target: MOB_STATS_A_XLAT_FWD */
 	const struct mob_addr *set[MOB_F_NR];
 	const struct mob_bind_core *acct[2];	/* bindings that translated */
 };

@@ -7,6 +7,10 @@
  * size so AddressSanitizer catches any read or write past its end.
  *
  *   make fuzz            (runs for FUZZ_SECONDS, seeded from the lab vectors)
+ *
+ * The table holds bindings and aliases of both kinds (a next MoA without
+ * a target, an old MoA forwarding to a new one), among them those of the
+ * alias matrix, whose packets seed the run.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,33 +19,56 @@
 
 #include "xlat_core.h"
 
+/*
+ * Bindings and aliases, the way the kernel's MoA table holds them: each
+ * entry is an alias's core, whose target only aliases use.
+ */
 struct mob_net {
-	struct mob_bind_core b[6];
+	struct mob_alias_core b[24];
 	int n;
 };
 
 static struct mob_net hv;
 
+static void set_addr(struct mob_addr *a, int fam, const char *text)
+{
+	a->family = (uint8_t)fam;
+	inet_pton(fam, text, fam == AF_INET ? (void *)&a->ip : (void *)&a->ip6);
+}
+
 static void add(const char *hoa, const char *moa, uint8_t kind, int ifindex)
 {
-	struct mob_bind_core *b = &hv.b[hv.n++];
+	struct mob_alias_core *e = &hv.b[hv.n++];
 	int fam = strchr(hoa, ':') ? AF_INET6 : AF_INET;
 
-	memset(b, 0, sizeof(*b));
-	b->hoa.family = b->moa.family = (uint8_t)fam;
-	inet_pton(fam, hoa, fam == AF_INET ? (void *)&b->hoa.ip : (void *)&b->hoa.ip6);
-	inet_pton(fam, moa, fam == AF_INET ? (void *)&b->moa.ip : (void *)&b->moa.ip6);
-	b->kind = kind;
-	b->ifindex = ifindex;
+	memset(e, 0, sizeof(*e));
+	set_addr(&e->c.hoa, fam, hoa);
+	set_addr(&e->c.moa, fam, moa);
+	e->c.kind = kind;
+	e->c.ifindex = ifindex;
+}
+
+/* An alias @moa of @hoa; with @target, packets to it are forwarded. */
+static void add_alias(const char *moa, const char *hoa, const char *target)
+{
+	add(hoa, moa, MOB_KIND_ALIAS, 0);
+	if (target)
+		set_addr(&hv.b[hv.n - 1].target, strchr(hoa, ':') ? AF_INET6 :
+			 AF_INET, target);
 }
 
 static const struct mob_bind_core *find(const struct mob_addr *a, bool moa)
 {
 	int i;
 
-	for (i = 0; i < hv.n; i++)
-		if (!memcmp(moa ? &hv.b[i].moa : &hv.b[i].hoa, a, sizeof(*a)))
-			return &hv.b[i];
+	for (i = 0; i < hv.n; i++) {
+		const struct mob_bind_core *c = &hv.b[i].c;
+
+		if (!moa && c->kind == MOB_KIND_ALIAS)
+			continue;	/* aliases are found by MoA only */
+		if (!memcmp(moa ? &c->moa : &c->hoa, a, sizeof(*a)))
+			return c;
+	}
 	return NULL;
 }
 
@@ -115,6 +142,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		add("10.99.0.13", "10.1.1.13", MOB_KIND_LOCAL, 0);
 		add("fd99::11", "fd00:1:1::11", MOB_KIND_LOCAL, 5);
 		add("fd99::12", "fd00:2:1::12", MOB_KIND_REMOTE, 0);
+		/* The next MoA of a remote VM; the old MoA of one that left. */
+		add_alias("10.3.1.12", "10.99.0.12", NULL);
+		add_alias("10.1.1.14", "10.99.0.14", "10.2.1.14");
+		add_alias("fd00:3:1::12", "fd99::12", NULL);
+		add_alias("fd00:1:1::14", "fd99::14", "fd00:2:1::14");
+		/* The alias matrix's hypervisor (vectors.py --alias), so
+		 * that its seeds start on aliases. */
+		add("10.99.0.10", "198.51.100.10", MOB_KIND_LOCAL, 5);
+		add("10.99.0.20", "198.51.100.20", MOB_KIND_REMOTE, 0);
+		add("10.99.0.30", "198.51.100.31", MOB_KIND_REMOTE, 0);
+		add_alias("198.51.100.21", "10.99.0.20", NULL);
+		add_alias("198.51.100.30", "10.99.0.30", "198.51.100.31");
+		add("fd99::10", "2001:db8:1::10", MOB_KIND_LOCAL, 5);
+		add("fd99::20", "2001:db8:2::20", MOB_KIND_REMOTE, 0);
+		add("fd99::30", "2001:db8:3::31", MOB_KIND_REMOTE, 0);
+		add_alias("2001:db8:2::21", "fd99::20", NULL);
+		add_alias("2001:db8:1::30", "fd99::30", "2001:db8:3::31");
 	}
 	if (size < 1)
 		return 0;
@@ -168,7 +212,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			mob_decide_recheck(&kd, &kp);
 		}
 		if (kd.verdict != d.verdict || kd.reason != d.reason ||
-		    kd.event != d.event)
+		    kd.event != d.event || kd.fwd != d.fwd)
+			abort();
+		/* A forward rewrites the destination and nothing else. */
+		if (d.fwd && (d.set[MOB_F_SRC] || d.set[MOB_F_IN_SRC] ||
+			      d.set[MOB_F_IN_DST]))
 			abort();
 		if (kd.verdict == MOB_REWRITE)
 			mob_rewrite(kbuf, &kp, &kd, sel & 32);

@@ -3,11 +3,13 @@
 #
 # Namespaces deleted and the module unloaded while translated traffic is
 # flowing leave nothing behind: the module's count of live objects
-# (debugfs mob/objects: bindings, prefix sets, hook arrays, namespace
-# states) returns to where it was, and the kernel log stays clean.
+# (debugfs mob/objects: bindings, aliases, prefix sets, hook arrays,
+# namespace states) returns to where it was, and the kernel log stays
+# clean.  Aliases with and without timeouts are there too, one of them
+# forwarding a flood, one expiring about when the namespace goes.
 #
 #   td-vm (10.99.0.11) --- td-hv (mob: 10.99.0.11 <-> 10.1.1.11) --- td-wire (10.1.0.1)
-#                          + 300 remote bindings, 2 home prefixes
+#                          + 300 remote bindings, 2 home prefixes, 4 aliases
 
 source "$(dirname "$0")/lib.sh"
 
@@ -19,6 +21,9 @@ cleanup() { del_ns "$VMNS" "$HVNS" "$WIRE"; }
 trap cleanup EXIT
 
 build() {
+	# This round's short alias timeout, in ms (0: none of that kind).
+	local short=${1:-0}
+
 	ip netns add "$VMNS"
 	ip netns add "$HVNS"
 	ip netns add "$WIRE"
@@ -44,11 +49,19 @@ build() {
 	for i in $(seq 1 300); do
 		echo "binding add 10.98.$((i / 250)).$((i % 250 + 1)) moa 10.3.$((i / 250)).$((i % 250 + 1)) remote"
 	done | mobctl -n "$HVNS" -b -
+	mobctl -n "$HVNS" alias add 10.1.1.50 hoa 10.99.0.50
+	mobctl -n "$HVNS" alias add 10.1.1.51 hoa 10.99.0.51 target 10.3.9.9 timeout 600000
+	mobctl -n "$HVNS" alias add fd00:1:1::52 hoa fd99::52 timeout 600000
+	if [ "$short" -gt 0 ]; then
+		mobctl -n "$HVNS" alias add 10.1.1.53 hoa 10.99.0.53 timeout "$short"
+	fi
 }
 
 traffic() {
 	ip netns exec "$WIRE" ping -q -f -w 60 10.1.1.11 >/dev/null 2>&1 &
 	ip netns exec "$VMNS" ping -q -f -w 60 10.1.0.1 >/dev/null 2>&1 &
+	# Forwarded by the alias back to the wire, which has no route on.
+	ip netns exec "$WIRE" ping -q -f -w 60 10.1.1.51 >/dev/null 2>&1 &
 	sleep 2
 }
 
@@ -65,10 +78,14 @@ base=$(mob_objects)
 
 for round in 1 2 3; do
 	pretty "round $round: delete the hypervisor namespace under traffic"
-	build
+	# An alias that expires around when the namespace goes (processes
+	# are slow under TCG: from here to the deletion takes seconds).
+	build $((3000 + round * 1500))
 	check_ge "301 bindings installed" "$(mstat "$HVNS" bindings_remote)" 300
+	check_eq "4 aliases installed" "$(mstat "$HVNS" aliases)" 4
 	traffic
 	check_ge "traffic is being translated" "$(mstat "$HVNS" xlat_in)" 10
+	check_ge "... and forwarded" "$(mstat "$HVNS" xlat_fwd)" 10
 	check_ge "objects held while it lives" "$(mob_objects)" $((base + 300))
 	ip netns del "$HVNS"
 	stop_traffic
@@ -81,7 +98,7 @@ for round in 1 2 3; do
 done
 
 pretty "unload the module under traffic"
-build
+build 6000
 traffic
 check "rmmod while translating" rmmod mob
 check_fails "the family is gone" "$MOBCTL" stats

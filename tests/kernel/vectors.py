@@ -3,6 +3,12 @@
 """Writes the packet matrix that tests/kernel/30-packets.sh replays.
 
     python3 tests/kernel/vectors.py [OUTPUT]     (default build/lab/vectors.txt)
+    python3 tests/kernel/vectors.py --alias [OUTPUT]
+                                    (default build/lab/alias-vectors.txt)
+
+With --alias it writes the smaller matrix of tests/kernel/35-alias.sh
+instead: packets through a hypervisor that holds aliases (see
+add_alias_matrix below), in the same format, with @alias lines besides.
 
 Runs on the host, before the lab guest boots: importing scapy under TCG
 takes seconds, and the guest only needs the bytes.
@@ -474,6 +480,134 @@ def add_drops(m):
             m.add("v6-tcp-ah", "wire->vm", inp, None, ["drop_unsupported"])
 
 
+# The aliases' hypervisor: a local VM, a remote VM whose next MoA is
+# known as an alias, and a VM that has just left for another hypervisor,
+# its old MoA here an alias that forwards to its new one.
+ALIAS_ADDR = {
+    4: dict(local_hoa="10.99.0.10", local_moa="198.51.100.10",
+            remote_hoa="10.99.0.20", remote_moa="198.51.100.20",
+            next_moa="198.51.100.21",
+            moved_hoa="10.99.0.30", old_moa="198.51.100.30",
+            new_moa="198.51.100.31",
+            ext="203.0.113.5", router="192.0.2.1",
+            prefix="10.99.0.0/24"),
+    6: dict(local_hoa="fd99::10", local_moa="2001:db8:1::10",
+            remote_hoa="fd99::20", remote_moa="2001:db8:2::20",
+            next_moa="2001:db8:2::21",
+            moved_hoa="fd99::30", old_moa="2001:db8:1::30",
+            new_moa="2001:db8:3::31",
+            ext="2001:db8:ff::5", router="2001:db8:ee::1",
+            prefix="fd99::/64"),
+}
+
+
+def add_alias_matrix(m):
+    """Forwarding to a target, a source alias, quotes, and what is left
+    alone.  35-alias.sh routes the targets, the aliases without one and
+    the local VM's home address to the "vm" side; so every packet here
+    that comes out at all comes out there."""
+    for fam in (4, 6):
+        a = ALIAS_ADDR[fam]
+
+        def hdr(src, dst, ttl, tag, a=a, fam=fam):
+            return ip(fam, a[src], a[dst], ttl, tag)
+
+        def add(name, src, dst, xsrc, xdst, build, counters, frag=None,
+                hdr=hdr, fam=fam):
+            tag = m.new_tag()
+            inp = bytes(build(hdr(src, dst, TTL, tag), tag, "in"))
+            exp = bytes(build(hdr(xsrc, xdst, TTL - 1, tag), tag, "out"))
+            if frag:
+                inp = fragment(fam, inp, FRAG_FIRST, frag == "frag2")
+                exp = fragment(fam, exp, FRAG_FIRST, frag == "frag2")
+            m.add(f"v{fam}-alias-{name}", "wire->vm", inp, exp, counters)
+
+        def plain(proto, size=WHOLE_PAYLOAD, fam=fam):
+            def build(h, tag, side):
+                return h / l4(fam, proto, tag, m.payload(size))
+            return build
+
+        # To the old MoA: forwarded to the new one, destination only.
+        for proto in ("tcp", "udp", "udp0", "echo"):
+            add(f"fwd-{proto}", "ext", "old_moa", "ext", "new_moa",
+                plain(proto), ["xlat_fwd"])
+        for frag in ("frag1", "frag2"):
+            add(f"fwd-tcp-{frag}", "ext", "old_moa", "ext", "new_moa",
+                plain("tcp", FRAG_PAYLOAD), ["xlat_fwd"], frag)
+
+        # A router's error about a packet the VM sent from its old MoA:
+        # forwarded with the quote as it was.
+        def err_build(h, tag, side, a=a, fam=fam):
+            q = bytes(ip(fam, a["old_moa"], a["ext"], INNER_TTL,
+                         tag + 0x8000) /
+                      l4(fam, "tcp", tag, m.payload(WHOLE_PAYLOAD)))
+            return h / icmp_error(fam, "mtu", q)
+        add("fwd-err", "router", "old_moa", "router", "new_moa", err_build,
+            ["xlat_fwd"])
+
+        # From the remote VM's next MoA, and from the old MoA of the VM
+        # that left: the source becomes the HoA, as from a binding's MoA.
+        for proto in ("tcp", "udp", "echo"):
+            add(f"src-next-{proto}", "next_moa", "local_moa", "remote_hoa",
+                "local_hoa", plain(proto), ["xlat_in"])
+        add("src-old-udp", "old_moa", "local_moa", "moved_hoa", "local_hoa",
+            plain("udp"), ["xlat_in"])
+
+        # The local VM's packet to the next MoA, quoted by a router: the
+        # quote comes back in home addresses.
+        def quote_build(h, tag, side, a=a, fam=fam):
+            isrc, idst = (("local_moa", "next_moa") if side == "in" else
+                          ("local_hoa", "remote_hoa"))
+            q = bytes(ip(fam, a[isrc], a[idst], INNER_TTL, tag + 0x8000) /
+                      l4(fam, "udp", tag, m.payload(WHOLE_PAYLOAD)))
+            return h / icmp_error(fam, "mtu", q)
+        add("err-quoting-next", "router", "local_moa", "router", "local_hoa",
+            quote_build, ["xlat_in", "xlat_icmp_inner"])
+
+        # An alias without a target is no destination: untouched.
+        add("to-next", "ext", "next_moa", "ext", "next_moa", plain("udp"),
+            [])
+
+        # Forwarded or translated, a TCP header cut short is dropped.
+        tag = m.new_tag()
+        whole = bytes(hdr("ext", "old_moa", TTL, tag) /
+                      l4(fam, "tcp", tag, m.payload(WHOLE_PAYLOAD)))
+        cut = bytearray(whole)
+        hl = 20 if fam == 4 else 40
+        if fam == 4:
+            cut[2:4] = (hl + 12).to_bytes(2, "big")
+            cut[10:12] = b"\0\0"
+            cut[10:12] = ip_csum(cut[:hl])
+        else:
+            cut[4:6] = (12).to_bytes(2, "big")
+        m.add(f"v{fam}-alias-fwd-cut-short", "wire->vm", bytes(cut), None,
+              ["drop_malformed"])
+
+
+def write_alias(m, path):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("# Alias matrix for tests/kernel/35-alias.sh, written by "
+                "tests/kernel/vectors.py --alias.\n"
+                "# NAME DIR INPUT EXPECTED|DROP COUNTERS\n"
+                "# @alias MOA HOA [TARGET]\n")
+        for fam in (4, 6):
+            a = ALIAS_ADDR[fam]
+            f.write(f"@prefix {a['prefix']}\n")
+            f.write(f"@binding {a['local_hoa']} {a['local_moa']} local\n")
+            f.write(f"@binding {a['remote_hoa']} {a['remote_moa']} remote\n")
+            f.write(f"@binding {a['moved_hoa']} {a['new_moa']} remote\n")
+            f.write(f"@alias {a['next_moa']} {a['remote_hoa']}\n")
+            f.write(f"@alias {a['old_moa']} {a['moved_hoa']} "
+                    f"{a['new_moa']}\n")
+        for name, direction, inp, exp, counters in m.vectors:
+            f.write(f"{name} {direction} {inp.hex()} "
+                    f"{exp.hex() if exp is not None else 'DROP'} "
+                    f"{','.join(counters) or '-'}\n")
+    os.replace(tmp, path)
+
+
 def ip_csum(hdr):
     s = 0
     for i in range(0, len(hdr), 2):
@@ -503,10 +637,20 @@ def write(m, path):
 
 
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else "build/lab/vectors.txt"
-    if len(sys.argv) > 2 or out.startswith("-"):
-        sys.exit("usage: vectors.py [OUTPUT]")
+    args = sys.argv[1:]
+    alias = bool(args) and args[0] == "--alias"
+    if alias:
+        args = args[1:]
+    out = args[0] if args else ("build/lab/alias-vectors.txt" if alias else
+                                "build/lab/vectors.txt")
+    if len(args) > 1 or out.startswith("-"):
+        sys.exit("usage: vectors.py [--alias] [OUTPUT]")
     m = Matrix()
+    if alias:
+        add_alias_matrix(m)
+        write_alias(m, out)
+        print(f"vectors.py: {len(m.vectors)} alias vectors in {out}")
+        return
     add_matrix(m)
     add_edges(m)
     add_drops(m)

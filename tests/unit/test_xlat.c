@@ -21,6 +21,8 @@
 struct mob_net {
 	struct mob_bind_core b[12];
 	int n;
+	struct mob_alias_core al[6];	/* found by MoA, as in the kernel */
+	int n_al;
 	struct mob_addr pfx[2];
 	int pfx_len[2];
 	int n_pfx;
@@ -59,6 +61,9 @@ const struct mob_bind_core *mob_lookup_moa(struct mob_net *mn,
 	for (i = 0; i < mn->n; i++)
 		if (!memcmp(&mn->b[i].moa, a, sizeof(*a)))
 			return &mn->b[i];
+	for (i = 0; i < mn->n_al; i++)
+		if (!memcmp(&mn->al[i].c.moa, a, sizeof(*a)))
+			return &mn->al[i].c;
 	return NULL;
 }
 
@@ -103,9 +108,23 @@ static void add_binding(const char *hoa, const char *moa, uint8_t kind, int ifin
 	b->ifindex = ifindex;
 }
 
+static void add_alias(const char *moa, const char *hoa, const char *target)
+{
+	struct mob_alias_core *al = &hv.al[hv.n_al++];
+
+	memset(al, 0, sizeof(*al));
+	al->c.moa = ma(moa);
+	al->c.hoa = ma(hoa);
+	al->c.kind = MOB_KIND_ALIAS;
+	if (target)
+		al->target = ma(target);
+}
+
 /*
  * Hypervisor A: VM1 (port 5) and VM3 run here, VM2 elsewhere; X is an
  * ordinary host; R a router; A's uplink is 10.1.0.2, gateway 10.99.0.1.
+ * VM2 is about to move: its next MoA is known as an alias.  VM4 has just
+ * left A for B: its old MoA here forwards to its new one.
  */
 #define HOA1 "10.99.0.11"
 #define MOA1 "10.1.1.11"
@@ -123,6 +142,14 @@ static void add_binding(const char *hoa, const char *moa, uint8_t kind, int ifin
 #define ROUTER6 "2001:db8::1"
 #define UPLINK "10.1.0.2"
 #define UPLINK6 "fd00:1::2"
+#define NEXT2 "10.3.1.12"		/* alias of HOA2, no target */
+#define NEXT6_2 "fd00:3:1::12"
+#define HOA4 "10.99.0.14"
+#define OLD4 "10.1.1.14"		/* alias of HOA4, target NEW4 */
+#define NEW4 "10.2.1.14"
+#define HOA6_4 "fd99::14"
+#define OLD6_4 "fd00:1:1::14"
+#define NEW6_4 "fd00:2:1::14"
 
 static void setup(void)
 {
@@ -133,6 +160,12 @@ static void setup(void)
 	add_binding(HOA6_1, MOA6_1, MOB_KIND_LOCAL, 5);
 	add_binding(HOA6_2, MOA6_2, MOB_KIND_REMOTE, 0);
 	add_binding("10.99.0.15", "10.1.1.15", MOB_KIND_LOCAL, MOB_PORT_GONE);
+	add_binding(HOA4, NEW4, MOB_KIND_REMOTE, 0);
+	add_binding(HOA6_4, NEW6_4, MOB_KIND_REMOTE, 0);
+	add_alias(NEXT2, HOA2, NULL);
+	add_alias(NEXT6_2, HOA6_2, NULL);
+	add_alias(OLD4, HOA4, NEW4);
+	add_alias(OLD6_4, HOA6_4, NEW6_4);
 	hv.pfx[0] = ma("10.99.0.0");
 	hv.pfx_len[0] = 24;
 	hv.pfx[1] = ma("fd99::");
@@ -165,6 +198,7 @@ struct xcase {
 	enum mob_drop_reason reason;
 	uint8_t event;
 	const char *src, *dst, *in_src, *in_dst;
+	bool fwd;		/* forwarded to an alias's target */
 };
 
 #define P4(p, s, d) .family = AF_INET, .proto = (p), .s_in = (s), .d_in = (d)
@@ -172,6 +206,7 @@ struct xcase {
 #define INNER(p, s, d) .inner_proto = (p), .is_in = (s), .id_in = (d)
 #define TO(s, d) .verdict = MOB_REWRITE, .src = (s), .dst = (d)
 #define TO_IN(s, d, is, id) TO(s, d), .in_src = (is), .in_dst = (id)
+#define FWD(d) TO(NULL, d), .fwd = true
 #define DROP(r, e) .verdict = MOB_DROP, .reason = (r), .event = (e)
 #define PASS .verdict = MOB_PASS
 #define OUT_DST .hook = MOB_HOOK_OUT_DST, .in_ifindex = 5
@@ -304,6 +339,75 @@ static const struct xcase cases[] = {
 	  DROP(MOB_DROP_UNSUPPORTED, 0) },
 	{ "in v6 truncated udp header", IN, P6(PB_UDP, MOA6_2, MOA6_1),
 	  .truncate_to = 44, DROP(MOB_DROP_MALFORMED, 0) },
+
+	/* Aliases.  The old MoA of a VM that left forwards to its new one:
+	 * the destination alone changes, checksums follow. */
+	{ "in v4 tcp to a forwarding alias", IN, P4(PB_TCP, EXT, OLD4),
+	  FWD(NEW4) },
+	{ "in v4 udp to a forwarding alias", IN, P4(PB_UDP, MOA2, OLD4),
+	  FWD(NEW4) },
+	{ "in v4 udp zero csum forwarded", IN, P4(PB_UDP_ZERO, EXT, OLD4),
+	  FWD(NEW4) },
+	{ "in v4 icmp echo forwarded", IN, P4(PB_ICMP_ECHO, EXT, OLD4),
+	  FWD(NEW4) },
+	{ "in v4 first fragment forwarded", IN, P4(PB_TCP, EXT, OLD4),
+	  .frag = PB_FIRST_FRAG, .payload = 600, FWD(NEW4) },
+	{ "in v4 later fragment forwarded", IN, P4(PB_UDP, EXT, OLD4),
+	  .frag = PB_LATER_FRAG, .payload = 600, FWD(NEW4) },
+	{ "in v6 tcp to a forwarding alias", IN, P6(PB_TCP, EXT6, OLD6_4),
+	  FWD(NEW6_4) },
+	{ "in v6 udp to a forwarding alias", IN, P6(PB_UDP, MOA6_2, OLD6_4),
+	  FWD(NEW6_4) },
+	{ "in v6 icmpv6 echo forwarded (pseudo-header)", IN,
+	  P6(PB_ICMP_ECHO, EXT6, OLD6_4), FWD(NEW6_4) },
+	{ "in v6 hop-by-hop then tcp forwarded", IN, P6(PB_TCP, EXT6, OLD6_4),
+	  .hopopts = true, FWD(NEW6_4) },
+	/* A forwarded ICMP error keeps its quote, even of bound addresses. */
+	{ "in v4 error forwarded with its quote", IN,
+	  P4(PB_ICMP_ERR, ROUTER, OLD4), INNER(PB_TCP, OLD4, MOA2),
+	  FWD(NEW4) },
+	{ "in v6 error forwarded with its quote", IN,
+	  P6(PB_ICMP_ERR, ROUTER6, OLD6_4), INNER(PB_UDP, OLD6_4, MOA6_2),
+	  FWD(NEW6_4) },
+	{ "in v4 truncated tcp to a forwarding alias", IN,
+	  P4(PB_TCP, EXT, OLD4), .truncate_to = 30,
+	  DROP(MOB_DROP_MALFORMED, 0) },
+	{ "in v6 routing header to a forwarding alias", IN,
+	  P6(PB_TCP, EXT6, OLD6_4), .hopopts = true, .mutate_routing = true,
+	  DROP(MOB_DROP_UNSUPPORTED, 0) },
+	/* Any alias as a source stands for its HoA, toward a local VM. */
+	{ "in v4 tcp from a next MoA", IN, P4(PB_TCP, NEXT2, MOA1),
+	  TO(HOA2, HOA1) },
+	{ "in v4 udp from a forwarding alias", IN, P4(PB_UDP, OLD4, MOA1),
+	  TO(HOA4, HOA1) },
+	{ "in v6 tcp from a next MoA", IN, P6(PB_TCP, NEXT6_2, MOA6_1),
+	  TO(HOA6_2, HOA6_1) },
+	{ "in v6 icmpv6 echo from a next MoA", IN,
+	  P6(PB_ICMP_ECHO, NEXT6_2, MOA6_1), TO(HOA6_2, HOA6_1) },
+	{ "in v4 from a next MoA, not to a local VM", IN,
+	  P4(PB_TCP, NEXT2, EXT), PASS },
+	{ "in v4 from a next MoA to a remote MoA", IN,
+	  P4(PB_TCP, NEXT2, MOA2), PASS },
+	/* Without a target an alias is no destination. */
+	{ "in v4 to an alias without target: untouched", IN,
+	  P4(PB_TCP, EXT, NEXT2), PASS },
+	{ "in v6 to an alias without target: untouched", IN,
+	  P6(PB_UDP, EXT6, NEXT6_2), PASS },
+	/* Quoted aliases map to HoAs like quoted MoAs. */
+	{ "in v4 error quoting a packet to a next MoA", IN,
+	  P4(PB_ICMP_ERR, ROUTER, MOA1), INNER(PB_UDP, MOA1, NEXT2),
+	  TO_IN(NULL, HOA1, HOA1, HOA2) },
+	{ "in v4 error from a next MoA quoting it", IN,
+	  P4(PB_ICMP_ERR, NEXT2, MOA1), INNER(PB_TCP, MOA1, NEXT2),
+	  TO_IN(HOA2, HOA1, HOA1, HOA2) },
+	{ "in v6 error quoting a packet to a next MoA", IN,
+	  P6(PB_ICMP_ERR, ROUTER6, MOA6_1), INNER(PB_TCP, MOA6_1, NEXT6_2),
+	  TO_IN(NULL, HOA6_1, HOA6_1, HOA6_2) },
+	/* The other hooks do not look at aliases. */
+	{ "out_dst v4 to a forwarding alias: untouched", OUT_DST,
+	  P4(PB_TCP, HOA1, OLD4), PASS },
+	{ "out_src v4 to a forwarding alias: source only", OUT_SRC,
+	  P4(PB_TCP, HOA1, OLD4), TO(MOA1, NULL) },
 };
 
 static struct pb_spec spec_of(const struct xcase *c)
@@ -421,6 +525,9 @@ START_TEST(test_case)
 	mob_decide(&hv, c.hook, buf, &p, &meta, &d);
 	ck_assert_msg(d.verdict == c.verdict, "%s: verdict %d, want %d",
 		      c.name, d.verdict, c.verdict);
+	/* (A forward refused as malformed is just a drop.) */
+	ck_assert_msg(c.verdict == MOB_DROP || d.fwd == c.fwd,
+		      "%s: fwd %d, want %d", c.name, d.fwd, c.fwd);
 	if (c.verdict == MOB_DROP) {
 		ck_assert_msg(d.reason == c.reason, "%s: reason %d, want %d",
 			      c.name, d.reason, c.reason);
@@ -433,7 +540,7 @@ START_TEST(test_case)
 	ck_assert(kernel_path(&kp, &kd, c.hook, &meta, kbuf, len,
 			      (uint8_t)c.family));
 	ck_assert_msg(kd.verdict == d.verdict && kd.reason == d.reason &&
-		      kd.event == d.event,
+		      kd.event == d.event && kd.fwd == d.fwd,
 		      "%s: quick path verdict %d/%d/%d, full %d/%d/%d", c.name,
 		      kd.verdict, kd.reason, kd.event, d.verdict, d.reason,
 		      d.event);

@@ -50,7 +50,10 @@
  *   The HoA and MoA must be unicast addresses of one family and differ.
  *   A MoA may not be any binding's HoA nor lie inside a home prefix; an
  *   HoA may not be any other binding's MoA; two bindings never share a
- *   MoA (-EEXIST).  MOB_BINDING_A_IFINDEX names the VM's port (an
+ *   MoA (-EEXIST).  Against aliases (below): the MoA may be an alias of
+ *   the same HoA, which the binding then replaces, but not one of another
+ *   HoA (-EEXIST), nor an alias's HoA; the HoA may not be an alias nor an
+ *   alias's target (-EINVAL).  MOB_BINDING_A_IFINDEX names the VM's port (an
  *   interface of this namespace, -ENODEV otherwise; -EINVAL on a remote
  *   binding): packets from the HoA are then translated only when they
  *   arrive on that port.  If that interface is deleted or leaves the
@@ -60,7 +63,8 @@
  *
  *   On success the binding is announced on the "events" group as a
  *   MOB_CMD_BINDING_NEW message with the binding as a GET reply gives it,
- *   plus, for a replace, MOB_BINDING_A_PREV_MOA4/6 and MOB_BINDING_A_PREV_KIND.
+ *   plus, for a replace, MOB_BINDING_A_PREV_MOA4/6 and MOB_BINDING_A_PREV_KIND;
+ *   an alias it replaced follows as a MOB_CMD_ALIAS_DEL.
  *
  * MOB_CMD_BINDING_DEL
  * -------------------
@@ -115,8 +119,9 @@
  *   destination (MOB_STATS_A_DROP_LEAK).  ARP and neighbour discovery from
  *   home addresses are reported as events.  Host bits must be zero.
  *   NEW: -EEXIST if present, -ENOSPC beyond MOB_PREFIXES_MAX, -EINVAL if the
- *   prefix holds a binding's MoA.  DEL: -ENOENT if absent.  Changes are
- *   announced as MOB_CMD_PREFIX_NEW / MOB_CMD_PREFIX_DEL.
+ *   prefix holds a binding's MoA, an alias or an alias's target.  DEL:
+ *   -ENOENT if absent.  Changes are announced as MOB_CMD_PREFIX_NEW /
+ *   MOB_CMD_PREFIX_DEL.
  *
  * MOB_CMD_ALIAS_NEW, MOB_CMD_ALIAS_DEL, MOB_CMD_ALIAS_GET, MOB_CMD_ALIAS_FLUSH
  * ---------------------------------------------------------------------------
@@ -133,7 +138,12 @@
  *     has its destination rewritten to the target, and only that; the
  *     packet is then routed on.  This is the old hypervisor's forwarding
  *     entry: packets still sent to the MoA a VM had there follow it to its
- *     new MoA.  Counted in MOB_STATS_A_XLAT_FWD.
+ *     new MoA.  Counted in MOB_STATS_A_XLAT_FWD (not in _XLAT_IN).  A
+ *     packet to an alias without a target is left alone.
+ *
+ *   In an ICMP error toward a local VM, a quoted alias is translated to
+ *   its HoA as a quoted MoA is; an ICMP error forwarded to a target keeps
+ *   its quoted packet as it is.
  *
  *   MOB_A_ALIAS: NLA_NESTED
  *     MOB_ALIAS_A_MOA4 | MOB_ALIAS_A_MOA6         required: the alias
@@ -144,16 +154,21 @@
  *                                                 absent: until deleted
  *
  *   NEW adds the alias, or replaces the alias with the same MoA whole (HoA,
- *   target and timeout; its counter carries over).  All addresses are
- *   unicast and of one family; the alias differs from its HoA and from its
- *   target.  The alias may not be a binding's HoA or MoA (-EEXIST), nor lie
- *   inside a home prefix (-EINVAL); the HoA may not be a binding's MoA; the
- *   target may not be a home address, nor an alias itself (no chains).
- *   Aliases count against their own limit, the namespace's maximum number
- *   of bindings (-ENOSPC).  DEL and GET name the alias by its MoA (-ENOENT
- *   if absent); GET with NLM_F_DUMP lists them all.  A reply carries the
- *   attributes above (TIMEOUT as given) plus MOB_ALIAS_A_EXPIRES (u32, ms
- *   left; absent without timeout) and MOB_ALIAS_A_PACKETS (u64, packets
+ *   target and timeout, which counts from the replace; its counter carries
+ *   over).  All addresses are unicast and of one family; the alias differs
+ *   from its HoA and from its target.  The alias may not be a binding's
+ *   HoA or MoA nor another alias's HoA (-EEXIST), nor lie inside a home
+ *   prefix nor be another alias's target (-EINVAL).  The HoA may not be a
+ *   binding's MoA, an alias nor an alias's target (-EINVAL).  The target
+ *   may not be a home address (inside a home prefix, or a binding's or an
+ *   alias's HoA) nor an alias itself: no chains (-EINVAL).  Aliases count
+ *   against their own limit, the namespace's maximum number of bindings
+ *   (-ENOSPC; CONFIG_SET may not lower it below their number, -EBUSY).
+ *   DEL and GET name the alias by its MoA (-ENOENT if absent); GET with
+ *   NLM_F_DUMP takes no attribute and lists them all in ascending order of
+ *   (family, MoA), with NLM_F_DUMP_INTR as for bindings.  A reply carries
+ *   the attributes above (TIMEOUT as given) plus MOB_ALIAS_A_EXPIRES (u32,
+ *   ms left; absent without timeout) and MOB_ALIAS_A_PACKETS (u64, packets
  *   translated through it).  FLUSH deletes every alias (no attribute).
  *
  *   A MOB_CMD_BINDING_NEW whose MoA is an alias of the same HoA takes the
@@ -162,7 +177,8 @@
  *   passes is deleted.  Every change, the expiry included, is announced on
  *   the events group as MOB_CMD_ALIAS_NEW / MOB_CMD_ALIAS_DEL with the
  *   alias's attributes, or one MOB_CMD_ALIAS_FLUSH without attributes.
- * * MOB_CMD_STATS_GET
+ *
+ * MOB_CMD_STATS_GET
  * -----------------
  *
  *   No attributes.  The reply is a MOB_CMD_STATS_GET message carrying
@@ -175,8 +191,9 @@
  *     MOB_CONFIG_A_MAX_BINDINGS: NLA_U32   1 .. MOB_BINDINGS_LIMIT
  *
  *   SET changes what is given (an empty nest changes nothing); lowering the
- *   maximum below the number of bindings present fails with -EBUSY.  GET
- *   replies with a MOB_CMD_CONFIG_GET message holding every setting.
+ *   maximum below the number of bindings present, or of aliases, fails
+ *   with -EBUSY.  GET replies with a MOB_CMD_CONFIG_GET message holding
+ *   every setting.
  *
  * Events (multicast group MOB_GENL_MCGRP_EVENTS, "events")
  * --------------------------------------------------------

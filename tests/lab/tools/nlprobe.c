@@ -125,14 +125,21 @@ static int snap_cb(const struct nlmsghdr *nlh, void *data)
 	struct nlattr *top, *a;
 
 	mnl_attr_for_each(top, nlh, sizeof(struct genlmsghdr)) {
+		/* Without NLA_F_NESTED, which the kernel sets on nests. */
+		uint16_t tt = mnl_attr_get_type(top);
+
 		mnl_attr_for_each_nested(a, top) {
 			uint16_t t = mnl_attr_get_type(a);
 
-			if (t == MOB_BINDING_A_STATS && top->nla_type == MOB_A_BINDING)
+			if (t == MOB_BINDING_A_STATS && tt == MOB_A_BINDING)
 				continue;	/* counters may move */
+			if (tt == MOB_A_ALIAS &&
+			    (t == MOB_ALIAS_A_EXPIRES || t == MOB_ALIAS_A_PACKETS))
+				continue;	/* so may time and counters */
 			if (mnl_attr_get_payload_len(a) == 4 &&
-			    (top->nla_type == MOB_A_PREFIX ?
-			     t == MOB_PREFIX_A_ADDR4 : t != MOB_BINDING_A_IFINDEX))
+			    (tt == MOB_A_PREFIX ? t == MOB_PREFIX_A_ADDR4 :
+			     tt == MOB_A_ALIAS ? t != MOB_ALIAS_A_TIMEOUT :
+			     t != MOB_BINDING_A_IFINDEX))
 				snap_addr(s, a);
 			else if (mnl_attr_get_payload_len(a) == 16)
 				snap_addr(s, a);
@@ -155,6 +162,7 @@ static void snapshot(struct snap *s)
 	memset(s, 0, sizeof(*s));
 	talk(start(buf, family_id, MOB_CMD_BINDING_GET, NLM_F_DUMP), snap_cb, s);
 	talk(start(buf, family_id, MOB_CMD_PREFIX_GET, NLM_F_DUMP), snap_cb, s);
+	talk(start(buf, family_id, MOB_CMD_ALIAS_GET, NLM_F_DUMP), snap_cb, s);
 	talk(start(buf, family_id, MOB_CMD_CONFIG_GET, 0), snap_cb, s);
 }
 
@@ -217,6 +225,48 @@ static struct nlmsghdr *prefix(char *buf, uint8_t cmd, const char *addr,
 		mnl_attr_put_u8(nlh, MOB_PREFIX_A_LEN, (uint8_t)len);
 	mnl_attr_nest_end(nlh, nest);
 	return nlh;
+}
+
+/* An address attribute of either family, as its text says. */
+static void addr(struct nlmsghdr *nlh, uint16_t type4, uint16_t type6,
+		 const char *text)
+{
+	if (strchr(text, ':'))
+		in6(nlh, type6, text);
+	else
+		in4(nlh, type4, text);
+}
+
+/* An alias request: NULL leaves an address out, a zero timeout too. */
+static struct nlmsghdr *alias(char *buf, uint8_t cmd, const char *moa,
+			      const char *hoa, const char *target,
+			      uint32_t timeout)
+{
+	struct nlmsghdr *nlh = start(buf, family_id, cmd, 0);
+	struct nlattr *nest = mnl_attr_nest_start(nlh, MOB_A_ALIAS);
+
+	if (moa)
+		addr(nlh, MOB_ALIAS_A_MOA4, MOB_ALIAS_A_MOA6, moa);
+	if (hoa)
+		addr(nlh, MOB_ALIAS_A_HOA4, MOB_ALIAS_A_HOA6, hoa);
+	if (target)
+		addr(nlh, MOB_ALIAS_A_TARGET4, MOB_ALIAS_A_TARGET6, target);
+	if (timeout)
+		mnl_attr_put_u32(nlh, MOB_ALIAS_A_TIMEOUT, timeout);
+	mnl_attr_nest_end(nlh, nest);
+	return nlh;
+}
+
+/* Appends one more attribute inside the request's (first) nest. */
+static void nest_put(struct nlmsghdr *nlh, uint16_t type, size_t len,
+		     const void *data)
+{
+	struct nlattr *nest = (struct nlattr *)((char *)nlh +
+		sizeof(struct nlmsghdr) + sizeof(struct genlmsghdr));
+
+	mnl_attr_put(nlh, type, len, data);
+	nest->nla_len = (uint16_t)((char *)mnl_nlmsg_get_payload_tail(nlh) -
+				   (char *)nest);
 }
 
 #define ADD 0
@@ -377,6 +427,168 @@ static void dump_phase(void)
 	check("dump: empty after flush", d.n == 0, "bindings left");
 }
 
+/*
+ * Aliases, with the table main() set up: home prefix 10.99.0.0/24, local
+ * 10.99.0.11 -> 10.1.1.11, remote 10.99.0.12 -> 10.2.1.12 and, outside
+ * the prefix, remote 10.60.0.5 -> 10.2.1.60.  Leaves four aliases.
+ */
+static void alias_phase(void)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	uint32_t u32;
+	uint64_t u64;
+
+	expect("set up: alias, next MoA of a remote VM", alias(buf,
+	       MOB_CMD_ALIAS_NEW, "10.4.1.12", "10.99.0.12", NULL, 0), 0, NULL);
+	expect("set up: alias forwarding to a target", alias(buf,
+	       MOB_CMD_ALIAS_NEW, "10.1.1.40", "10.99.0.40", "10.2.1.40",
+	       600000), 0, NULL);
+	expect("set up: alias with a HoA outside the prefix", alias(buf,
+	       MOB_CMD_ALIAS_NEW, "10.4.1.70", "10.80.0.70", NULL, 0), 0, NULL);
+	expect("set up: IPv6 alias", alias(buf, MOB_CMD_ALIAS_NEW,
+	       "fd00:4:1::12", "fd99::12", "fd00:2:1::12", 0), 0, NULL);
+
+	/* The request itself. */
+	expect("alias add without a nest",
+	       start(buf, family_id, MOB_CMD_ALIAS_NEW, 0), EINVAL,
+	       "Missing attribute");
+	expect("alias add without its MoA", alias(buf, MOB_CMD_ALIAS_NEW, NULL,
+	       "10.99.0.12", NULL, 0), EINVAL, "Alias (its MoA) is required");
+	expect("alias add without a HoA", alias(buf, MOB_CMD_ALIAS_NEW,
+	       "10.4.1.50", NULL, NULL, 0), EINVAL, "HoA is required");
+	nlh = alias(buf, MOB_CMD_ALIAS_NEW, NULL, "10.99.0.50", NULL, 0);
+	nest_put(nlh, MOB_ALIAS_A_MOA4, 5, "\x0a\x04\x01\x32\x00");
+	expect("alias of 5 bytes", nlh, ERANGE, NULL);
+	nlh = alias(buf, MOB_CMD_ALIAS_NEW, "10.4.1.50", "10.99.0.50", NULL, 0);
+	nest_put(nlh, MOB_ALIAS_A_MOA6, 16, "\xfd\0\0\4\0\1\0\0\0\0\0\0\0\0\0\x50");
+	expect("alias as IPv4 and IPv6 at once", nlh, EINVAL, "not both");
+	nlh = alias(buf, MOB_CMD_ALIAS_NEW, "10.4.1.50", "10.99.0.50", NULL, 0);
+	nest_put(nlh, MOB_ALIAS_A_HOA6, 16, "\xfd\x99\0\0\0\0\0\0\0\0\0\0\0\0\0\x50");
+	expect("HoA as IPv4 and IPv6 at once", nlh, EINVAL, "not both");
+	expect("alias and HoA of two families", alias(buf, MOB_CMD_ALIAS_NEW,
+	       "10.4.1.50", "fd99::50", NULL, 0), EINVAL, "same family");
+	expect("alias and target of two families", alias(buf,
+	       MOB_CMD_ALIAS_NEW, "10.4.1.50", "10.99.0.50", "fd00:2::50", 0),
+	       EINVAL, "same family");
+	expect("alias equal to its HoA", alias(buf, MOB_CMD_ALIAS_NEW,
+	       "10.50.0.1", "10.50.0.1", NULL, 0), EINVAL, "differ");
+	expect("alias equal to its target", alias(buf, MOB_CMD_ALIAS_NEW,
+	       "10.4.1.50", "10.99.0.50", "10.4.1.50", 0), EINVAL, "differ");
+	expect("multicast alias", alias(buf, MOB_CMD_ALIAS_NEW, "224.0.0.5",
+	       "10.99.0.50", NULL, 0), EINVAL, "Alias must be a global unicast");
+	expect("loopback HoA of an alias", alias(buf, MOB_CMD_ALIAS_NEW,
+	       "10.4.1.50", "127.0.0.2", NULL, 0), EINVAL,
+	       "HoA must be a global unicast");
+	expect("link-local target", alias(buf, MOB_CMD_ALIAS_NEW, "10.4.1.50",
+	       "10.99.0.50", "169.254.1.1", 0), EINVAL,
+	       "Target must be a global unicast");
+	nlh = alias(buf, MOB_CMD_ALIAS_NEW, "10.4.1.50", "10.99.0.50", NULL, 0);
+	u32 = 0;
+	nest_put(nlh, MOB_ALIAS_A_TIMEOUT, 4, &u32);
+	expect("timeout of zero", nlh, ERANGE, NULL);
+	expect("timeout above the maximum", alias(buf, MOB_CMD_ALIAS_NEW,
+	       "10.4.1.50", "10.99.0.50", NULL, MOB_ALIAS_TIMEOUT_MAX + 1),
+	       ERANGE, NULL);
+	nlh = alias(buf, MOB_CMD_ALIAS_NEW, "10.4.1.50", "10.99.0.50", NULL, 0);
+	u32 = 1000;
+	nest_put(nlh, MOB_ALIAS_A_EXPIRES, 4, &u32);
+	expect("expiry given in a request", nlh, EINVAL, NULL);
+	nlh = alias(buf, MOB_CMD_ALIAS_NEW, "10.4.1.50", "10.99.0.50", NULL, 0);
+	u64 = 1;
+	nest_put(nlh, MOB_ALIAS_A_PACKETS, 8, &u64);
+	expect("packet count given in a request", nlh, EINVAL, NULL);
+
+	/* Against the table. */
+	expect("alias that is a binding's MoA", alias(buf, MOB_CMD_ALIAS_NEW,
+	       "10.2.1.12", "10.99.0.12", NULL, 0), EEXIST, "MoA of a binding");
+	expect("alias that is a binding's HoA", alias(buf, MOB_CMD_ALIAS_NEW,
+	       "10.60.0.5", "10.99.0.50", NULL, 0), EEXIST, "HoA of a binding");
+	expect("alias that is another alias's HoA", alias(buf,
+	       MOB_CMD_ALIAS_NEW, "10.80.0.70", "10.99.0.50", NULL, 0), EEXIST,
+	       "HoA of another alias");
+	expect("alias inside a home prefix", alias(buf, MOB_CMD_ALIAS_NEW,
+	       "10.99.0.200", "10.99.0.12", NULL, 0), EINVAL, "home prefix");
+	expect("alias that is another alias's target", alias(buf,
+	       MOB_CMD_ALIAS_NEW, "10.2.1.40", "10.99.0.50", NULL, 0), EINVAL,
+	       "target of another alias");
+	expect("HoA of an alias that is a binding's MoA", alias(buf,
+	       MOB_CMD_ALIAS_NEW, "10.4.1.60", "10.2.1.60", NULL, 0), EINVAL,
+	       "MoA of a binding");
+	expect("HoA of an alias that is an alias", alias(buf,
+	       MOB_CMD_ALIAS_NEW, "10.4.1.61", "10.4.1.12", NULL, 0), EINVAL,
+	       "HoA is an alias");
+	expect("HoA of an alias that is an alias's target", alias(buf,
+	       MOB_CMD_ALIAS_NEW, "10.4.1.62", "10.2.1.40", NULL, 0), EINVAL,
+	       "HoA is the target of an alias");
+	expect("target inside a home prefix", alias(buf, MOB_CMD_ALIAS_NEW,
+	       "10.4.1.80", "10.99.0.80", "10.99.0.81", 0), EINVAL,
+	       "home address");
+	expect("target that is a binding's HoA", alias(buf, MOB_CMD_ALIAS_NEW,
+	       "10.4.1.80", "10.99.0.80", "10.60.0.5", 0), EINVAL,
+	       "home address");
+	expect("target that is the alias's own HoA", alias(buf,
+	       MOB_CMD_ALIAS_NEW, "10.4.1.80", "10.50.0.80", "10.50.0.80", 0),
+	       EINVAL, "home address");
+	expect("target that is an alias's HoA", alias(buf, MOB_CMD_ALIAS_NEW,
+	       "10.4.1.80", "10.99.0.80", "10.80.0.70", 0), EINVAL,
+	       "home address");
+	expect("target that is an alias (a chain)", alias(buf,
+	       MOB_CMD_ALIAS_NEW, "10.4.1.80", "10.99.0.80", "10.4.1.12", 0),
+	       EINVAL, "alias itself");
+	expect("delete an absent alias", alias(buf, MOB_CMD_ALIAS_DEL,
+	       "10.4.1.81", NULL, NULL, 0), ENOENT, "No such alias");
+	expect("delete a binding's MoA as an alias", alias(buf,
+	       MOB_CMD_ALIAS_DEL, "10.2.1.12", NULL, NULL, 0), ENOENT,
+	       "No such alias");
+	expect("delete an alias naming its HoA too", alias(buf,
+	       MOB_CMD_ALIAS_DEL, "10.4.1.12", "10.99.0.12", NULL, 0), EINVAL,
+	       NULL);
+	expect("delete without the alias", alias(buf, MOB_CMD_ALIAS_DEL, NULL,
+	       NULL, NULL, 0), EINVAL, "required");
+	expect("get an absent alias", alias(buf, MOB_CMD_ALIAS_GET,
+	       "10.4.1.81", NULL, NULL, 0), ENOENT, "No such alias");
+	nlh = alias(buf, MOB_CMD_ALIAS_GET, "10.4.1.12", NULL, NULL, 0);
+	nlh->nlmsg_flags |= NLM_F_DUMP;
+	/* No message required: 6.1 gives a dump's start no extack. */
+	expect("alias dump with an attribute", nlh, EINVAL, NULL);
+	nlh = alias(buf, MOB_CMD_ALIAS_FLUSH, "10.4.1.12", NULL, NULL, 0);
+	expect("alias flush with an attribute", nlh, EINVAL, NULL);
+
+	/* Bindings and home prefixes against aliases. */
+	expect("binding onto an alias of another HoA", binding(buf,
+	       MOB_CMD_BINDING_NEW, ADD, "10.99.0.13", "10.4.1.12",
+	       MOB_KIND_REMOTE, 0), EEXIST, "alias of another HoA");
+	expect("binding whose HoA is an alias", binding(buf,
+	       MOB_CMD_BINDING_NEW, ADD, "10.4.1.70", "10.2.1.99",
+	       MOB_KIND_REMOTE, 0), EINVAL, "HoA is an alias");
+	expect("binding whose MoA is an alias's HoA", binding(buf,
+	       MOB_CMD_BINDING_NEW, ADD, "10.99.0.14", "10.80.0.70",
+	       MOB_KIND_REMOTE, 0), EINVAL, "HoA of an alias");
+	expect("binding whose HoA is an alias's target", binding(buf,
+	       MOB_CMD_BINDING_NEW, ADD, "10.2.1.40", "10.2.1.41",
+	       MOB_KIND_REMOTE, 0), EINVAL, "target of an alias");
+	expect("prefix holding an alias", prefix(buf, MOB_CMD_PREFIX_NEW,
+	       "10.4.0.0", 16), EINVAL, "contains an alias");
+	expect("prefix holding an alias's target", prefix(buf,
+	       MOB_CMD_PREFIX_NEW, "10.2.1.40", 32), EINVAL,
+	       "target of an alias");
+
+	/* What succeeds. */
+	expect("an alias replaced whole", alias(buf, MOB_CMD_ALIAS_NEW,
+	       "10.4.1.12", "10.99.0.12", NULL, 600000), 0, NULL);
+	expect("a binding takes its alias's place", binding(buf,
+	       MOB_CMD_BINDING_NEW, REPLACE, "10.99.0.12", "10.4.1.12",
+	       MOB_KIND_REMOTE, 0), 0, NULL);
+	expect("... and the alias is gone", alias(buf, MOB_CMD_ALIAS_GET,
+	       "10.4.1.12", NULL, NULL, 0), ENOENT, "No such alias");
+	expect("set up: the binding back to its MoA", binding(buf,
+	       MOB_CMD_BINDING_NEW, REPLACE, "10.99.0.12", "10.2.1.12",
+	       MOB_KIND_REMOTE, 0), 0, NULL);
+	expect("set up: a fourth alias", alias(buf, MOB_CMD_ALIAS_NEW,
+	       "10.4.1.99", "10.99.0.99", NULL, 0), 0, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -520,12 +732,22 @@ int main(int argc, char **argv)
 	expect("delete an absent prefix", prefix(buf, MOB_CMD_PREFIX_DEL,
 	       "10.98.0.0", 24), ENOENT, "not present");
 
+	alias_phase();
+
 	/* Limits. */
 	nlh = start(buf, family_id, MOB_CMD_CONFIG_SET, 0);
 	nest = mnl_attr_nest_start(nlh, MOB_A_CONFIG);
 	mnl_attr_put_u32(nlh, MOB_CONFIG_A_MAX_BINDINGS, 1);
 	mnl_attr_nest_end(nlh, nest);
 	expect("maximum below the bindings present", nlh, EBUSY, "More bindings");
+	/* Three bindings, four aliases. */
+	nlh = start(buf, family_id, MOB_CMD_CONFIG_SET, 0);
+	nest = mnl_attr_nest_start(nlh, MOB_A_CONFIG);
+	mnl_attr_put_u32(nlh, MOB_CONFIG_A_MAX_BINDINGS, 3);
+	mnl_attr_nest_end(nlh, nest);
+	expect("maximum below the aliases present", nlh, EBUSY, "More aliases");
+	expect("set up: delete an alias", alias(buf, MOB_CMD_ALIAS_DEL,
+	       "10.4.1.99", NULL, NULL, 0), 0, NULL);
 	nlh = start(buf, family_id, MOB_CMD_CONFIG_SET, 0);
 	nest = mnl_attr_nest_start(nlh, MOB_A_CONFIG);
 	mnl_attr_put_u32(nlh, MOB_CONFIG_A_MAX_BINDINGS, 0);
@@ -541,6 +763,11 @@ int main(int argc, char **argv)
 	expect("change still allowed when full", binding(buf,
 	       MOB_CMD_BINDING_NEW, CHANGE, "10.99.0.12", "10.3.1.12",
 	       MOB_KIND_REMOTE, 0), 0, NULL);
+	expect("alias table full", alias(buf, MOB_CMD_ALIAS_NEW, "10.4.1.98",
+	       "10.99.0.98", NULL, 0), ENOSPC, "full");
+	expect("alias replace still allowed when full", alias(buf,
+	       MOB_CMD_ALIAS_NEW, "10.4.1.70", "10.80.0.70", NULL, 600000), 0,
+	       NULL);
 	for (i = 1; i < MOB_PREFIXES_MAX; i++) {
 		char p[32];
 
@@ -571,6 +798,16 @@ int main(int argc, char **argv)
 	       "10.99.0.11", NULL, 0, 0), EPERM, NULL);
 	expect("unprivileged dump", start(buf, family_id, MOB_CMD_BINDING_GET,
 	       NLM_F_DUMP), EPERM, NULL);
+	expect("unprivileged alias add", alias(buf, MOB_CMD_ALIAS_NEW,
+	       "10.4.1.97", "10.99.0.97", NULL, 0), EPERM, NULL);
+	expect("unprivileged alias delete", alias(buf, MOB_CMD_ALIAS_DEL,
+	       "10.4.1.70", NULL, NULL, 0), EPERM, NULL);
+	expect("unprivileged alias get", alias(buf, MOB_CMD_ALIAS_GET,
+	       "10.4.1.70", NULL, NULL, 0), EPERM, NULL);
+	expect("unprivileged alias dump", start(buf, family_id,
+	       MOB_CMD_ALIAS_GET, NLM_F_DUMP), EPERM, NULL);
+	expect("unprivileged alias flush", start(buf, family_id,
+	       MOB_CMD_ALIAS_FLUSH, 0), EPERM, NULL);
 
 	printf("RESULT: passed=%d failed=%d\n", passed, failed);
 	mnl_socket_close(nl);
