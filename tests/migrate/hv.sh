@@ -43,6 +43,8 @@
 #   migration_host      (qemu.conf) the address the destination tells the
 #                       source QEMU to connect to; by default its hostname,
 #                       which resolves to nothing useful in a namespace
+#   /etc/hosts          the hypervisor's own name (see hv_create): libvirtd
+#                       resolves it while the migrated guest is paused
 #   the network         (namespace) libvirtd's TCP port 16509, QEMU's
 #                       incoming migration ports 49152+, the taps
 #   /sys                remounted in the namespace so /sys/class/net shows
@@ -183,6 +185,13 @@ hv_create() {
 	getent passwd libvirt-qemu >/dev/null ||
 		echo 'libvirt-qemu:x:64055:64055:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin' >>"$d/passwd"
 	getent group libvirt-qemu >/dev/null || echo 'libvirt-qemu:x:64055:' >>"$d/group"
+	# The hypervisor's host name must resolve at once: libvirtd looks it
+	# up (virGetHostname, getaddrinfo) in the destination's Finish phase,
+	# while the guest is paused, and a name that goes to DNS costs the
+	# resolver's timeout (5 s) of downtime when the namespace has a
+	# default route and no answer comes back (l3-demo.sh's topology).
+	cp /etc/hosts "$d/hosts"
+	echo "127.0.1.1 $name" >>"$d/hosts"
 	mkdir -p /run/netns
 	ip netns attach "mig-$name" "$pid" || hv_die "$name: ip netns attach" || return 1
 	# Mounts, inside the new mount namespace only (propagation private).
@@ -199,6 +208,7 @@ hv_create() {
 		mount --bind "$d/etc" /etc/libvirt
 		mount --bind "$d/passwd" /etc/passwd
 		mount --bind "$d/group" /etc/group
+		mount --bind "$d/hosts" /etc/hosts
 	' sh "$d" "$(hv_logdir "$name")" || hv_die "$name: private mounts" || return 1
 	hv_exec "$name" hostname "$name"
 	hv_exec "$name" ip link set lo up

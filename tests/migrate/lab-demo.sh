@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# migrate-demo.sh inside the lab guest (nested TCG), from the host:
+# migrate-demo.sh (or, with --l3, l3-demo.sh) inside the lab guest
+# (nested TCG), from the host:
 #
-#   tests/migrate/lab-demo.sh [--tag TAG] [KVER] [VAR=VALUE...]
+#   tests/migrate/lab-demo.sh [--l3] [--tag TAG] [KVER] [VAR=VALUE...]
 #
 # builds the migration guest on the host first (the lab's work tree is
 # read-only), waits for build/qemu.lock (one QEMU-heavy job at a time on
 # this machine), runs tests/lab/run-lab.sh KVER -- tests/migrate/migrate-demo.sh
-# with the VAR=VALUE settings (MOB_MIG_*, MOB_LAB_MEM...), and, still
-# holding the lock, copies the results out of build/lab/KVER/out (which
-# the next run on that kernel deletes) to build/migrate/lab-results-KVER/
-# (lab-results-KVER-TAG with --tag).
+# with the VAR=VALUE settings (MOB_MIG_*, MOB_L3_*, MOB_LAB_MEM...), and,
+# still holding the lock, copies the results out of build/lab/KVER/out
+# (which the next run on that kernel deletes) to
+# build/migrate/lab-results-KVER/ (--l3: lab-l3-results-KVER/;
+# -TAG appended with --tag), with the lab's console log.
 # KVER defaults to the newest lab kernel.  Exit status: run-lab.sh's.
+# The lab's timeout: MOB_MIG_LAB_TIMEOUT (3000 s; 2700 s with --l3).
 set -euo pipefail
 
 # One brace group, ended by exit: editing this file during a run is safe.
@@ -21,6 +24,17 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 worktree=$(cd "$here/../.." && pwd -P)
 kver=
 tag=
+demo=migrate-demo.sh
+sub=migrate
+res_name=lab-results
+lab_timeout=${MOB_MIG_LAB_TIMEOUT:-3000}
+if [ "${1:-}" = --l3 ]; then
+	demo=l3-demo.sh
+	sub=migrate-l3
+	res_name=lab-l3-results
+	lab_timeout=${MOB_MIG_LAB_TIMEOUT:-2700}
+	shift
+fi
 if [ "${1:-}" = --tag ] && [ $# -ge 2 ]; then
 	tag=$2
 	shift 2
@@ -36,7 +50,7 @@ for s in "${settings[@]}"; do
 	case "$s" in
 	MOB_MIG_KVER=*) guest_kver=${s#MOB_MIG_KVER=} ;;
 	*=*) ;;
-	*) echo "usage: $0 [KVER] [VAR=VALUE...]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--l3] [--tag TAG] [KVER] [VAR=VALUE...]" >&2; exit 2 ;;
 	esac
 done
 [ -n "$guest_kver" ] || guest_kver=$(ls /boot/vmlinuz-* | sed 's|^/boot/vmlinuz-||' | sort -V | tail -1)
@@ -58,14 +72,17 @@ for s in "${settings[@]}"; do
 	*) guest_env+=("$s") ;;
 	esac
 done
-env "${host_env[@]}" "$worktree/tests/lab/run-lab.sh" "$kver" --timeout "${MOB_MIG_LAB_TIMEOUT:-3000}" \
-	-- env "${guest_env[@]}" tests/migrate/migrate-demo.sh || rc=$?
-res=$worktree/build/migrate/lab-results-$kver${tag:+-$tag}
+env "${host_env[@]}" "$worktree/tests/lab/run-lab.sh" "$kver" --timeout "$lab_timeout" \
+	-- env "${guest_env[@]}" "tests/migrate/$demo" || rc=$?
+res=$worktree/build/migrate/$res_name-$kver${tag:+-$tag}
 rm -rf "$res"
-if [ -d "$worktree/build/lab/$kver/out/migrate" ]; then
-	cp -r "$worktree/build/lab/$kver/out/migrate" "$res"
-	cp "$worktree/build/lab/$kver/console.log" "$res/lab-console.log"
+if [ -d "$worktree/build/lab/$kver/out/$sub" ]; then
+	cp -r "$worktree/build/lab/$kver/out/$sub" "$res"
+else
+	mkdir -p "$res"
 fi
+cp "$worktree/build/lab/$kver/console.log" "$res/lab-console.log" 2>/dev/null || true
+cp "$worktree/build/lab/$kver/out/dmesg.txt" "$res/lab-dmesg.txt" 2>/dev/null || true
 flock -u 8
 echo "lab-demo: run-lab.sh exited $rc after $(($(date +%s) - start)) s; results in ${res#"$worktree"/}"
 exit $rc

@@ -11,11 +11,15 @@ Each SOURCE is KIND:LABEL=FILE:
                      ("2026-11-23 15:40:01.123+0000: event 'lifecycle' ...")
   pcap:LABEL=FILE    `tcpdump -n -e -tt -l` text output (epoch first)
   marks:LABEL=FILE   lines "EPOCH text" written by the demo
+  monitor:LABEL=FILE `mobctl -j monitor timestamp` output (one JSON object
+                     a line, "time" in epoch seconds): the kernel's binding
+                     changes
 
 Prints "  +SECONDS  LABEL  text" sorted by time, from one second before
 T0 (or the first line after it) to --until.
 """
 import datetime
+import json
 import sys
 
 
@@ -55,6 +59,20 @@ def parse_marks(path):
     return parse_pcap(path)
 
 
+def parse_monitor(path):
+    out = []
+    with open(path, errors="replace") as f:
+        for line in f:
+            try:
+                o = json.loads(line)
+                t = float(o.pop("time"))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+            text = " ".join("%s=%s" % (k, v) for k, v in o.items())
+            out.append((t, text))
+    return out
+
+
 def main():
     args = sys.argv[1:]
     if not args:
@@ -71,7 +89,7 @@ def main():
         label, path = rest.split("=", 1)
         try:
             parsed = {"events": parse_events, "pcap": parse_pcap,
-                      "marks": parse_marks}[kind](path)
+                      "marks": parse_marks, "monitor": parse_monitor}[kind](path)
         except FileNotFoundError:
             print("(no %s)" % path)
             continue
