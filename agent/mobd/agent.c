@@ -368,21 +368,29 @@ static int dp_set_local(struct mobd_agent *a, struct vm *vm)
 	return a->dp.set(a->dp.ctx, &b);
 }
 
-static int dp_set_remote(struct mobd_agent *a, const struct mobd_dir_vm *v)
+/* HOA is elsewhere, at MOA. */
+static int dp_bind_remote(struct mobd_agent *a, int family,
+			  const union mob_ip *hoa, const union mob_ip *moa)
 {
 	struct mob_binding_info b = {
-		.family = v->family, .hoa = v->hoa, .has_moa = true,
-		.moa = v->moa, .kind = MOB_KIND_REMOTE,
+		.family = family, .hoa = *hoa, .has_moa = true, .moa = *moa,
+		.kind = MOB_KIND_REMOTE,
 	};
+
+	return a->dp.set(a->dp.ctx, &b);
+}
+
+static int dp_set_remote(struct mobd_agent *a, const struct mobd_dir_vm *v)
+{
 	char h[INET6_ADDRSTRLEN], m[INET6_ADDRSTRLEN];
 	int err;
 
-	err = a->dp.set(a->dp.ctx, &b);
+	err = dp_bind_remote(a, v->family, &v->hoa, &v->moa);
 	if (err == -EEXIST) {
 		/* An alias of another HoA left on that MoA (a migration
 		 * whose end we missed): the directory wins. */
 		a->dp.alias_del(a->dp.ctx, v->family, &v->moa);
-		err = a->dp.set(a->dp.ctx, &b);
+		err = dp_bind_remote(a, v->family, &v->hoa, &v->moa);
 	}
 	if (err)
 		log_err("kernel: binding %s -> %s (remote, %s): %s",
@@ -1424,10 +1432,6 @@ static void forward_old_moa(struct mobd_agent *a, int family,
 static void vm_leave(struct mobd_agent *a, struct vm *vm)
 {
 	struct mig *g = mig_find(a, vm->family, &vm->hoa);
-	struct mob_binding_info b = {
-		.family = vm->family, .hoa = vm->hoa, .has_moa = true,
-		.kind = MOB_KIND_REMOTE,
-	};
 	char l[200], m[INET6_ADDRSTRLEN];
 	int err;
 
@@ -1441,8 +1445,7 @@ static void vm_leave(struct mobd_agent *a, struct vm *vm)
 	}
 	if (vm->leaving && ip_eq(vm->family, &vm->next_moa, &g->v.moa))
 		return;
-	b.moa = g->v.moa;
-	err = a->dp.set(a->dp.ctx, &b);
+	err = dp_bind_remote(a, vm->family, &vm->hoa, &g->v.moa);
 	if (err) {
 		log_err("vm %s: binding to %s's %s: %s",
 			vm_label(vm, l, sizeof(l)), g->v.hv,
@@ -2433,15 +2436,10 @@ void mobd_agent_reconcile(struct mobd_agent *a)
 		kb = kview_find(&kv, vm->family, &vm->hoa);
 		if (vm->leaving) {
 			/* Paused to migrate: bound to where it goes. */
-			struct mob_binding_info rb = {
-				.family = vm->family, .hoa = vm->hoa,
-				.has_moa = true, .moa = vm->next_moa,
-				.kind = MOB_KIND_REMOTE,
-			};
-
 			if (!kb || kb->kind != MOB_KIND_REMOTE ||
 			    !ip_eq(vm->family, &kb->moa, &vm->next_moa))
-				a->dp.set(a->dp.ctx, &rb);
+				dp_bind_remote(a, vm->family, &vm->hoa,
+					       &vm->next_moa);
 			continue;
 		}
 		if (!kb || kb->kind != MOB_KIND_LOCAL ||
