@@ -478,7 +478,27 @@ static void proxy_everywhere(struct mobd_agent *a, int family,
 			proxy_one(a, vm->ifindex, family, hoa, add);
 }
 
-/* Put VM's binding, route and proxies in place. */
+/*
+ * The VM's own neighbour entry on its port, once its MAC is known: the
+ * host then never resolves it by ARP or NDP, which a guest just resumed
+ * after a migration may answer seconds late (packets queued meanwhile
+ * are dropped after the third unanswered probe).
+ */
+static void vm_neigh(struct mobd_agent *a, struct vm *vm)
+{
+	char l[200];
+	int err;
+
+	if (!vm->installed || !vm->has_mac)
+		return;
+	err = a->dp.neigh_add(a->dp.ctx, vm->ifindex, vm->family, &vm->hoa,
+			      vm->mac);
+	if (err)
+		log_warn("vm %s: neighbour entry on %s: %s",
+			 vm_label(vm, l, sizeof(l)), vm->port, strerror(-err));
+}
+
+/* Put VM's binding, route, neighbour entry and proxies in place. */
 static int vm_install(struct mobd_agent *a, struct vm *vm)
 {
 	const struct mobd_home *home = vm_home(a, vm);
@@ -507,6 +527,7 @@ static int vm_install(struct mobd_agent *a, struct vm *vm)
 		vm_proxies(a, vm, true);
 		proxy_everywhere(a, vm->family, &vm->hoa, true);
 	}
+	vm_neigh(a, vm);
 	return 0;
 }
 
@@ -520,6 +541,7 @@ static void vm_uninstall(struct mobd_agent *a, struct vm *vm, bool hoa_gone)
 	if (!vm->installed)
 		return;
 	a->dp.route_del(a->dp.ctx, vm->ifindex, vm->family, &vm->hoa);
+	a->dp.neigh_del(a->dp.ctx, vm->ifindex, vm->family, &vm->hoa);
 	vm_proxies(a, vm, false);
 	vm->installed = false;
 	proxy_everywhere(a, vm->family, &vm->hoa, !hoa_gone);
@@ -884,6 +906,7 @@ static void claim(struct mobd_agent *a, struct vm *vm)
 		if (!vm->has_mac && d->v.has_mac) {
 			vm->has_mac = true;
 			memcpy(vm->mac, d->v.mac, 6);
+			vm_neigh(a, vm);
 		}
 		if (!vm->name[0])
 			snprintf(vm->name, sizeof(vm->name), "%s", d->v.vm);
@@ -2625,6 +2648,7 @@ static void on_neigh(struct mobd_agent *a, const struct mob_event_info *e)
 		if (!vm->has_mac && e->has_lladdr && vm->state != VM_CONFLICT) {
 			vm->has_mac = true;
 			memcpy(vm->mac, e->lladdr, 6);
+			vm_neigh(a, vm);
 			claim(a, vm);
 		}
 		return;		/* known here; a conflict stays one */

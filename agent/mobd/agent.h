@@ -77,6 +77,11 @@ struct mobd_dataplane {
 			 const union mob_ip *addr);
 	int (*proxy_del)(void *ctx, uint32_t ifindex, int family,
 			 const union mob_ip *addr);
+	/* The VM's own neighbour entry (HoA -> MAC) on its port. */
+	int (*neigh_add)(void *ctx, uint32_t ifindex, int family,
+			 const union mob_ip *addr, const uint8_t mac[6]);
+	int (*neigh_del)(void *ctx, uint32_t ifindex, int family,
+			 const union mob_ip *addr);
 	/* if_nametoindex / if_indextoname in the agent's namespace. */
 	uint32_t (*ifindex)(void *ctx, const char *name);
 	int (*ifname)(void *ctx, uint32_t ifindex, char *name);

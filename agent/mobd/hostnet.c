@@ -416,6 +416,81 @@ int mobd_hostnet_proxy_del(struct mobd_hostnet *h, uint32_t ifindex,
 	return proxy_change(h, ifindex, family, addr, false);
 }
 
+/*
+ * The VM's own neighbour entry on its port: ADDR is at MAC, permanent.
+ * Without it the host resolves the VM's address by ARP or NDP when the
+ * first packet for it arrives, and a guest that answers late just after
+ * a migration (its vCPUs still warming up) costs the queued packets.
+ * The MAC is not a guess: it is the domain's NIC (libvirt) or the
+ * source address of the VM's own announcement.
+ */
+static int neigh_change(struct mobd_hostnet *h, uint32_t ifindex, int family,
+			const union mob_ip *addr, const uint8_t *mac)
+{
+	char buf[INET6_ADDRSTRLEN];
+	struct nl_addr *dst, *ll = NULL;
+	struct nl_msg *msg = NULL;
+	struct rtnl_neigh *n;
+	int err;
+
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (!ifindex)
+		return mac ? -ENODEV : 0;
+	n = rtnl_neigh_alloc();
+	dst = host_addr(family, addr);
+	if (mac)
+		ll = nl_addr_build(AF_LLC, mac, 6);
+	if (!n || !dst || (mac && !ll)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	rtnl_neigh_set_ifindex(n, (int)ifindex);
+	rtnl_neigh_set_family(n, family);
+	err = nlerr_to_errno(rtnl_neigh_set_dst(n, dst));
+	if (err)
+		goto out;
+	if (mac) {
+		rtnl_neigh_set_lladdr(n, ll);
+		rtnl_neigh_set_state(n, NUD_PERMANENT);
+		err = rtnl_neigh_build_add_request(n, NLM_F_CREATE |
+						   NLM_F_REPLACE, &msg);
+	} else {
+		err = rtnl_neigh_build_delete_request(n, 0, &msg);
+	}
+	err = nlerr_to_errno(err);
+	if (!err)
+		err = talk(h, msg);
+	if (!mac && (err == -ENOENT || err == -ENODEV))
+		err = 0;
+	if (err)
+		log_warn("cannot %s neighbour %s on ifindex %u: %s",
+			 mac ? "add" : "delete", ntop(family, addr, buf),
+			 ifindex, strerror(-err));
+	else
+		log_debug("neighbour %s on ifindex %u %s",
+			  ntop(family, addr, buf), ifindex,
+			  mac ? "added" : "deleted");
+out:
+	nl_addr_put(ll);
+	nl_addr_put(dst);
+	rtnl_neigh_put(n);
+	return err;
+}
+
+int mobd_hostnet_neigh_add(struct mobd_hostnet *h, uint32_t ifindex,
+			   int family, const union mob_ip *addr,
+			   const uint8_t mac[6])
+{
+	return neigh_change(h, ifindex, family, addr, mac);
+}
+
+int mobd_hostnet_neigh_del(struct mobd_hostnet *h, uint32_t ifindex,
+			   int family, const union mob_ip *addr)
+{
+	return neigh_change(h, ifindex, family, addr, NULL);
+}
+
 struct host_route {
 	uint32_t ifindex;
 	int family;

@@ -12,6 +12,8 @@
  *    gateway if not link-local, and every other HoA known in its prefix);
  *    a link-local IPv6 gateway (for example fe80::1) is added to the port
  *    as an address instead;
+ *  - the VM's own neighbour entry (HoA -> its MAC, permanent) on its
+ *    port, so the host never resolves a VM it already knows;
  *  - IPv4 and IPv6 forwarding are left to the administrator (documented).
  *
  * All calls act on the network namespace mobd runs in and are idempotent:
@@ -56,6 +58,17 @@ int mobd_hostnet_route_del(struct mobd_hostnet *h, uint32_t ifindex,
 int mobd_hostnet_proxy_add(struct mobd_hostnet *h, uint32_t ifindex,
 			   int family, const union mob_ip *addr);
 int mobd_hostnet_proxy_del(struct mobd_hostnet *h, uint32_t ifindex,
+			   int family, const union mob_ip *addr);
+
+/*
+ * The VM's permanent neighbour entry ADDR -> MAC on IFINDEX (replaces
+ * what is there), so the host never has to resolve a VM it knows.
+ * Deleting an absent entry, or on a port that is gone, succeeds.
+ */
+int mobd_hostnet_neigh_add(struct mobd_hostnet *h, uint32_t ifindex,
+			   int family, const union mob_ip *addr,
+			   const uint8_t mac[6]);
+int mobd_hostnet_neigh_del(struct mobd_hostnet *h, uint32_t ifindex,
 			   int family, const union mob_ip *addr);
 
 /*

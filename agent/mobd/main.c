@@ -102,6 +102,18 @@ static int dp_proxy_del(void *ctx, uint32_t ifindex, int family,
 	return mobd_hostnet_proxy_del(g.hostnet, ifindex, family, addr);
 }
 
+static int dp_neigh_add(void *ctx, uint32_t ifindex, int family,
+			const union mob_ip *addr, const uint8_t mac[6])
+{
+	return mobd_hostnet_neigh_add(g.hostnet, ifindex, family, addr, mac);
+}
+
+static int dp_neigh_del(void *ctx, uint32_t ifindex, int family,
+			const union mob_ip *addr)
+{
+	return mobd_hostnet_neigh_del(g.hostnet, ifindex, family, addr);
+}
+
 static uint32_t dp_ifindex(void *ctx, const char *name)
 {
 	return if_nametoindex(name);
@@ -118,6 +130,7 @@ static const struct mobd_dataplane dataplane = {
 	.sync_prefixes = dp_sync_prefixes, .port_up = dp_port_up,
 	.route_add = dp_route_add, .route_del = dp_route_del,
 	.proxy_add = dp_proxy_add, .proxy_del = dp_proxy_del,
+	.neigh_add = dp_neigh_add, .neigh_del = dp_neigh_del,
 	.ifindex = dp_ifindex, .ifname = dp_ifname,
 };
 

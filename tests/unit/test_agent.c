@@ -40,6 +40,13 @@ struct fake {
 	unsigned int gone_ports;	/* bit N: vmportN deleted */
 	int n_al;
 	struct mob_alias_info al[MAX_B];
+	int n_nb;			/* neighbour entries on VM ports */
+	struct {
+		uint32_t ifindex;
+		int family;
+		union mob_ip addr;
+		uint8_t mac[6];
+	} nb[MAX_B];
 };
 
 static bool addr_eq(int family, const union mob_ip *x, const union mob_ip *y)
@@ -182,6 +189,48 @@ static int fake_proxy_del(void *ctx, uint32_t ifindex, int family,
 	return 0;
 }
 
+static int fake_nb_find(struct fake *f, uint32_t ifindex, int family,
+			const union mob_ip *a)
+{
+	int i;
+
+	for (i = 0; i < f->n_nb; i++)
+		if (f->nb[i].ifindex == ifindex && f->nb[i].family == family &&
+		    addr_eq(family, &f->nb[i].addr, a))
+			return i;
+	return -1;
+}
+
+/* Like the kernel: one entry per port and address, replaced. */
+static int fake_neigh_add(void *ctx, uint32_t ifindex, int family,
+			  const union mob_ip *a, const uint8_t mac[6])
+{
+	struct fake *f = ctx;
+	int i = fake_nb_find(f, ifindex, family, a);
+
+	if (i < 0) {
+		if (f->n_nb == MAX_B)
+			return -ENOSPC;
+		i = f->n_nb++;
+	}
+	f->nb[i].ifindex = ifindex;
+	f->nb[i].family = family;
+	f->nb[i].addr = *a;
+	memcpy(f->nb[i].mac, mac, 6);
+	return 0;
+}
+
+static int fake_neigh_del(void *ctx, uint32_t ifindex, int family,
+			  const union mob_ip *a)
+{
+	struct fake *f = ctx;
+	int i = fake_nb_find(f, ifindex, family, a);
+
+	if (i >= 0)
+		f->nb[i] = f->nb[--f->n_nb];
+	return 0;
+}
+
 /* Ports are vmport0..vmport31 = ifindex 100..131. */
 static uint32_t fake_ifindex(void *ctx, const char *name)
 {
@@ -213,6 +262,7 @@ static struct mobd_dataplane fake_dp(struct fake *f)
 		.sync_prefixes = fake_prefixes, .port_up = fake_port_up,
 		.route_add = fake_route_add, .route_del = fake_route_del,
 		.proxy_add = fake_proxy_add, .proxy_del = fake_proxy_del,
+		.neigh_add = fake_neigh_add, .neigh_del = fake_neigh_del,
 		.ifindex = fake_ifindex, .ifname = fake_ifname,
 	};
 	return dp;
@@ -243,6 +293,17 @@ static const char *moa_of(struct fake *f, const char *hoa, int *kind)
 	if (i < 0)
 		return "";
 	return inet_ntop(family, &f->b[i].moa, buf, sizeof(buf));
+}
+
+/* Does port IFINDEX hold the neighbour entry HOA -> MAC? */
+static bool has_neigh(struct fake *f, const char *hoa, uint32_t ifindex,
+		      const uint8_t mac[6])
+{
+	int family;
+	union mob_ip a = ip(hoa, &family);
+	int i = fake_nb_find(f, ifindex, family, &a);
+
+	return i >= 0 && !memcmp(f->nb[i].mac, mac, 6);
 }
 
 /*
@@ -407,6 +468,9 @@ START_TEST(test_single_learn_from_arp)
 	ck_assert_int_eq(f.b[0].ifindex, PORT_BASE + 1);
 	ck_assert_int_eq(f.routes, 1);
 	ck_assert_int_eq(f.ports_up, 1);
+	/* The host will not have to ARP for it. */
+	ck_assert_int_eq(f.n_nb, 1);
+	ck_assert(has_neigh(&f, "10.99.0.11", PORT_BASE + 1, mac1));
 	ck_assert_str_eq(vm_state(a, "10.99.0.11"), "owned");
 	/* The same ARP again changes nothing. */
 	f.sets = 0;
@@ -563,6 +627,10 @@ START_TEST(test_libvirt_lifecycle)
 	ck_assert_str_eq(moa_of(&f, "10.99.0.21", NULL), "10.1.1.1");
 	ck_assert_str_eq(moa_of(&f, "fd99::21", NULL), "fd00:1:1::1");
 	ck_assert_str_eq(vm_state(a, "fd99::21"), "owned");
+	/* Its NIC's MAC, from libvirt, on its port for both addresses. */
+	ck_assert_int_eq(f.n_nb, 2);
+	ck_assert(has_neigh(&f, "10.99.0.21", PORT_BASE + 3, mac1));
+	ck_assert(has_neigh(&f, "fd99::21", PORT_BASE + 3, mac1));
 	/* In metadata mode an ARP from an unknown address teaches nothing. */
 	m = neigh_event("10.99.0.30", "10.99.0.1", 2, mac2);
 	mobd_agent_kernel_event(a, &m);
@@ -591,6 +659,7 @@ START_TEST(test_libvirt_lifecycle)
 	mobd_agent_domain(a, &d);
 	ck_assert_int_eq(f.n, 0);
 	ck_assert_int_eq(f.routes, 0);
+	ck_assert_int_eq(f.n_nb, 0);
 	/* Started again: the old MoA is held, a new one is given. */
 	d = domain("web1", MOBD_DOM_RUNNING, MOBD_CAUSE_STARTED, false);
 	mobd_agent_domain(a, &d);
@@ -1532,6 +1601,9 @@ START_TEST(test_mig_make_before_break)
 	ck_assert_str_eq(moa_of(&t.f[1], "fd99::21", &kind), "fd00:2:1::1");
 	ck_assert_int_eq(kind, MOB_KIND_LOCAL);
 	ck_assert_int_eq(t.f[1].sets, sets + 2);
+	/* ... and so is its neighbour entry: hv2 need not ARP for it. */
+	ck_assert(has_neigh(&t.f[1], "10.99.0.21", PORT_BASE + 3, mac1));
+	ck_assert(has_neigh(&t.f[1], "fd99::21", PORT_BASE + 3, mac1));
 	/* Then the claim; the mig keys go and hv1 follows the VM keys. */
 	ws = (struct want_state){ t.a[1], "10.99.0.21", "owned" };
 	ck_assert_msg(run_until(state_is, &ws, 5000), "hv2 does not own it");
@@ -1545,6 +1617,7 @@ START_TEST(test_mig_make_before_break)
 	ck_assert_str_eq(moa_of(&t.f[0], "10.99.0.21", &kind), "10.2.1.1");
 	ck_assert_int_eq(kind, MOB_KIND_REMOTE);
 	ck_assert_int_eq(t.f[0].routes, 0);
+	ck_assert_int_eq(t.f[0].n_nb, 0);
 	/* The forwarding stays for moa-hold (the kernel's timeout). */
 	ck_assert_str_eq(alias_of(&t.f[0], "10.1.1.1"), "10.99.0.21>10.2.1.1");
 	ck_assert_int_eq(t.f[0].al[0].timeout_ms, t.c[0].moa_hold * 1000u);

@@ -447,6 +447,46 @@ START_TEST(test_proxy)
 }
 END_TEST
 
+START_TEST(test_neigh)
+{
+	struct mobd_hostnet *h = setup();
+	union mob_ip a = ip("10.99.0.12"), b = ip("fd99::12");
+	static const uint8_t m1[6] = { 0x52, 0x54, 0, 0x99, 0, 0x12 };
+	static const uint8_t m2[6] = { 0x52, 0x54, 0, 0x99, 0, 0x13 };
+	const char *cmd = "ip neigh show nud permanent | LC_ALL=C sort";
+
+	ck_assert_str_eq(run(cmd), "");
+	ck_assert_int_eq(mobd_hostnet_neigh_add(h, port, AF_INET, &a, m1), 0);
+	ck_assert_int_eq(mobd_hostnet_neigh_add(h, port, AF_INET6, &b, m1), 0);
+	ck_assert_str_eq(run(cmd),
+			 "10.99.0.12 dev mobt0 lladdr 52:54:00:99:00:12 PERMANENT \n"
+			 "fd99::12 dev mobt0 lladdr 52:54:00:99:00:12 PERMANENT \n");
+	/* Again, and with another MAC: replaced, not duplicated. */
+	ck_assert_int_eq(mobd_hostnet_neigh_add(h, port, AF_INET, &a, m1), 0);
+	ck_assert_int_eq(mobd_hostnet_neigh_add(h, port, AF_INET, &a, m2), 0);
+	ck_assert_str_eq(run(cmd),
+			 "10.99.0.12 dev mobt0 lladdr 52:54:00:99:00:13 PERMANENT \n"
+			 "fd99::12 dev mobt0 lladdr 52:54:00:99:00:12 PERMANENT \n");
+	/* A port that is gone, a bad family. */
+	ck_assert_int_eq(mobd_hostnet_neigh_add(h, 0, AF_INET, &a, m1),
+			 -ENODEV);
+	ck_assert_int_eq(mobd_hostnet_neigh_add(h, 999999, AF_INET, &a, m1),
+			 -ENODEV);
+	ck_assert_int_eq(mobd_hostnet_neigh_add(h, port, AF_PACKET, &a, m1),
+			 -EAFNOSUPPORT);
+	/* Deleting: twice, and on a gone port, all fine. */
+	ck_assert_int_eq(mobd_hostnet_neigh_del(h, port, AF_INET, &a), 0);
+	ck_assert_int_eq(mobd_hostnet_neigh_del(h, port, AF_INET, &a), 0);
+	ck_assert_int_eq(mobd_hostnet_neigh_del(h, 999999, AF_INET, &a), 0);
+	ck_assert_int_eq(mobd_hostnet_neigh_del(h, port2, AF_INET6, &b), 0);
+	ck_assert_str_eq(run(cmd),
+			 "fd99::12 dev mobt0 lladdr 52:54:00:99:00:12 PERMANENT \n");
+	ck_assert_int_eq(mobd_hostnet_neigh_del(h, port, AF_INET6, &b), 0);
+	ck_assert_str_eq(run(cmd), "");
+	mobd_hostnet_close(h);
+}
+END_TEST
+
 Suite *hostnet_suite(void)
 {
 	Suite *s = suite_create("hostnet");
@@ -462,6 +502,7 @@ Suite *hostnet_suite(void)
 	tcase_add_test(tc, test_routes_list);
 	tcase_add_test(tc, test_routes_many);
 	tcase_add_test(tc, test_proxy);
+	tcase_add_test(tc, test_neigh);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
