@@ -85,9 +85,11 @@
 # MOB_L3_DEADLINE (2400 s for the whole script, then it fails and cleans
 # up), MOB_L3_RETRY (1: a virsh migrate that fails while the domain still
 # runs at the source is retried once, reported as RETRY; 0: fail),
-# MOB_L3_ABORT_BW (1 MiB/s), MOB_MIG_MAX_DOWNTIME (ms), MOB_MIG_MEMCHECK
-# (64 pages), MOB_MIG_MEM (96), MOB_MIG_GUEST_APPEND (loglevel=5),
-# MOB_MIG_KEEP=1.  Everything goes to
+# MOB_L3_TOOL (alternate: L3 rounds by virsh migrate and mobctl migrate in
+# turn, mobctl's output checked for its phases and the source kernel's
+# change; virsh; mobctl), MOB_L3_ABORT_BW (1 MiB/s),
+# MOB_MIG_MAX_DOWNTIME (ms), MOB_MIG_MEMCHECK (64 pages), MOB_MIG_MEM
+# (96), MOB_MIG_GUEST_APPEND (loglevel=5), MOB_MIG_KEEP=1.  Everything goes to
 # $MOB_LAB_OUT/migrate-l3 (MOB_L3_OUT): summary.txt, rounds.tsv,
 # timeline-*.txt, events, captures, monitors, agents' logs, probes,
 # per-hypervisor libvirt logs and the guest's consoles (hv-logs/).
@@ -121,6 +123,11 @@ mig_wait=${MOB_L3_MIGRATE_WAIT:-240}
 conv_wait=${MOB_L3_CONVERGE_WAIT:-60}
 deadline=${MOB_L3_DEADLINE:-2400}
 retry=${MOB_L3_RETRY:-1}
+# Who migrates in L3: virsh, mobctl (mobctl migrate, run in the source's
+# namespace, so it shows that kernel following the VM), or alternate
+# (virsh first).  L2 and the abort always use virsh.
+l3_tool=${MOB_L3_TOOL:-alternate}
+case "$l3_tool" in virsh | mobctl | alternate) ;; *) echo "l3-demo: MOB_L3_TOOL: virsh, mobctl or alternate, not '$l3_tool'" >&2; exit 2 ;; esac
 abort_bw=${MOB_L3_ABORT_BW:-1}
 max_downtime=${MOB_MIG_MAX_DOWNTIME:-}
 mem=${MOB_MIG_MEM:-96}
@@ -610,14 +617,21 @@ timeline() { # N T0 SRC DST CORR_NS L3(0/1)
 # first_rel TIMELINE REGEX: "+S.SSS" of the first line matching, or "-".
 first_rel() { awk -v re="$2" '$0 ~ re { print $1; found = 1; exit } END { if (!found) print "-" }' "$1"; }
 
-# migrate SRC DST N [EXTRA...]: one virsh migrate, retried once if it
+# migrate SRC DST N [EXTRA...]: one virsh migrate (or mobctl migrate if
+# $tool is mobctl; EXTRA is virsh's only), retried once with virsh if it
 # failed while the domain still runs at the source (MOB_L3_RETRY).
 migrate() {
 	local src=$1 dst=$2 n=$3 rc=0 uri
 	shift 3
 	uri="qemu+tcp://${addr[$dst]}/system"
-	timeout "$mig_wait" virsh -c "$(hv_uri "$src")" migrate "${mig_flags[@]}" "$@" "$dom" "$uri" \
-		</dev/null >"$out/migrate-$n.txt" 2>&1 || rc=$?
+	if [ "$tool" = mobctl ]; then
+		# mobctl migrate = virsh migrate with mig_flags minus --verbose.
+		ip netns exec "mig-$src" timeout "$mig_wait" "$MOBCTL" -c "$(hv_uri "$src")" \
+			migrate "$dom" to "$uri" </dev/null >"$out/migrate-$n.txt" 2>&1 || rc=$?
+	else
+		timeout "$mig_wait" virsh -c "$(hv_uri "$src")" migrate "${mig_flags[@]}" "$@" "$dom" "$uri" \
+			</dev/null >"$out/migrate-$n.txt" 2>&1 || rc=$?
+	fi
 	[ $rc -ne 0 ] || return 0
 	say "round $n: virsh migrate exited $rc: $(tr '\r' '\n' <"$out/migrate-$n.txt" | grep -v '^$' | tail -1)"
 	grep -a ' error : ' "$(hv_logdir "$src")/libvirt/libvirtd.log" 2>/dev/null | tail -3 | indent "$src libvirtd: " || true
@@ -636,12 +650,21 @@ migrate() {
 
 # --- one migration round ------------------------------------------------------------
 round=0
+l3_count=0
+tool=virsh
 # do_round PHASE SRC DST MS CORR_NS
 do_round() {
 	local phase=$1 src=$2 dst=$3 ms=$4 corr=$5 n interval t0 t1 rc up_before up_after net_after
 	local src_from dst_from probe_pid lost longest late jd jdn mig_s last_ms
 	round=$((round + 1))
 	n=$round
+	tool=virsh
+	if [ "$phase" = L3 ]; then
+		case "$l3_tool" in
+		mobctl) tool=mobctl ;;
+		alternate) l3_count=$((l3_count + 1)); [ $((l3_count % 2)) = 1 ] || tool=mobctl ;;
+		esac
+	fi
 	interval=$(awk -v m="$ms" 'BEGIN { printf "%.4f", m / 1000 }')
 	say "round $n ($phase): $src -> $dst, ICMP every $ms ms from ${corr#mig-}"
 	guest_alive_or_die "$src"
@@ -657,18 +680,30 @@ do_round() {
 		vsh "$src" migrate-setmaxdowntime "$dom" "$max_downtime" || fatal "migrate-setmaxdowntime"
 	fi
 	t0=$(date +%s.%N)
-	mark "round $n: virsh migrate $src -> $dst starts"
+	mark "round $n: $tool migrate $src -> $dst starts"
 	rc=0
 	migrate "$src" "$dst" "$n" || rc=$?
 	t1=$(date +%s.%N)
 	mig_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}')
-	mark "round $n: virsh migrate returned $rc"
+	mark "round $n: $tool migrate returned $rc"
 	[ $rc -eq 0 ] || {
 		kill -TERM "$probe_pid" 2>/dev/null || true
 		guest_alive_or_die "$src"
-		fatal "round $n: virsh migrate exited $rc (migrate-$n*.txt)"
+		fatal "round $n: $tool migrate exited $rc (migrate-$n*.txt)"
 	}
-	say "round $n: virsh migrate took $mig_s s"
+	say "round $n: $tool migrate took $mig_s s"
+	if [ "$tool" = mobctl ]; then
+		say "round $n: what mobctl migrate printed:"
+		indent <"$out/migrate-$n.txt"
+		# Its phases, and the source's kernel following the VM as the
+		# agents make the move (man mobctl, MIGRATION).
+		check "round $n: mobctl migrate reported the pause, the end and libvirt's downtime" \
+			sh -c "grep -q 'VM paused for the last copy' '$out/migrate-$n.txt' &&
+				grep -q 'VM stopped here' '$out/migrate-$n.txt' &&
+				grep -q 'done: downtime [0-9]' '$out/migrate-$n.txt'"
+		check "round $n: mobctl migrate showed $src's kernel binding $vm_ip to $dst's pool" \
+			grep -q "kernel: $vm_ip bound to 10\\.${idx[$dst]}\\.1\\.[0-9]* (remote" "$out/migrate-$n.txt"
+	fi
 	if [ "$phase" = L3 ]; then
 		if wait_until "$conv_wait" state_ok "$dst"; then
 			say "round $n: every kernel agrees (seen $(since "$t1") s after virsh migrate returned;" \
@@ -702,6 +737,11 @@ do_round() {
 	} | grep -a -E "$kerr" >"$out/kernel-errors-$n.txt" || true
 	check "round $n: guest kernel and memory check clean (both consoles)" test ! -s "$out/kernel-errors-$n.txt"
 	[ ! -s "$out/kernel-errors-$n.txt" ] || head -5 "$out/kernel-errors-$n.txt" | indent
+	# A guest that panicked still "runs" for libvirt: end here too.
+	if grep -a -q 'Kernel panic' "$out/kernel-errors-$n.txt"; then
+		tail -25 "$(console "$dst")" 2>/dev/null | indent "console: " || true
+		fatal "$dom died on $dst (kernel panic; see hv-logs/$dst/libvirt/qemu/)"
+	fi
 	check "round $n: TCP connection still open and echoing" "$py" "$here/probe.py" tcpstat "$tcp_out" "$t0" "$t1"
 	"$py" "$here/probe.py" tcpstat "$tcp_out" "$t0" "$t1" 2>&1 | indent "tcp: " || true
 	if [ "$phase" = L3 ]; then
