@@ -173,7 +173,7 @@ marks=$out/marks.txt
 rounds_tsv=$out/rounds.tsv
 : >"$summary"
 : >"$marks"
-printf 'phase\tround\tfrom\tto\tinterval_ms\tlost_x_interval_ms\tlongest_run_ms\tlibvirt_downtime_ms\tlibvirt_downtime_wo_net_ms\tmigrate_s\tlast_kernel_after_rarp_ms\tlost_or_late1s_ms\n' >"$rounds_tsv"
+printf 'phase\tround\tfrom\tto\tinterval_ms\tlost_x_interval_ms\tlongest_run_ms\tlibvirt_downtime_ms\tlibvirt_downtime_wo_net_ms\tmigrate_s\tlast_kernel_after_rarp_ms\tlost_or_late1s_ms\tflip_ms\n' >"$rounds_tsv"
 failures=0
 retries=0
 run_start=$(date +%s.%N)
@@ -783,22 +783,30 @@ do_round() {
 	jd=$(awk -F: '/^Total downtime/ { gsub(/[^0-9]/, "", $2); print $2 }' "$out/jobinfo-$n-$dst.txt")
 	jdn=$(awk -F: '/^Downtime w\/o network/ { gsub(/[^0-9]/, "", $2); print $2 }' "$out/jobinfo-$n-$dst.txt")
 	last_ms=-
+	flip_ms=-
 	if [ "$phase" = L3 ]; then
 		local tl=$out/timeline-$n.txt new rarp resumed tk worst=
+		flip_ms=-
 		new=$(moa_of "$dst" "$vm_ip")
 		rarp=$(first_rel "$tl" "$dst-vmtap0 .*Reverse")
 		resumed=$(first_rel "$tl" "$dst-event .*Resumed Migrated")
 		say "round $n: $dst resumed at $resumed s, first RARP on $dst's tap at $rarp s; kernels (binding $vm_ip -> $new):"
 		for h in "$dst" $(printf '%s\n' hv1 hv2 hv3 | grep -vx "$dst"); do
 			tk=$(first_rel "$tl" "$h-kernel .*hoa=$vm_ip moa=$new( |$)")
-			say "    $h kernel at $tk s$( [ "$tk" = - ] || [ "$rarp" = - ] || awk -v k="$tk" -v r="$rarp" 'BEGIN { printf " (%+.0f ms after the first RARP)", (k - r) * 1000 }')"
+			say "    $h kernel at $tk s$( [ "$tk" = - ] || [ "$rarp" = - ] || awk -v k="$tk" -v r="$rarp" 'BEGIN { printf " (%+.0f ms after the first RARP)", (k - r) * 1000 }')$( [ "$tk" = - ] || [ "$resumed" = - ] || awk -v k="$tk" -v r="$resumed" 'BEGIN { printf " (%+.0f ms after Resumed Migrated)", (k - r) * 1000 }')"
+			# The flip: the destination's local binding, from the VM's
+			# first sign of life there (RARP or libvirt's event).
+			if [ "$h" = "$dst" ] && [ "$tk" != - ] && { [ "$rarp" != - ] || [ "$resumed" != - ]; }; then
+				flip_ms=$(awk -v k="$tk" -v a="$rarp" -v b="$resumed" 'BEGIN {
+					s = (a == "-") ? b : (b == "-") ? a : (a < b ? a : b); printf "%.0f", (k - s) * 1000 }')
+			fi
 			[ "$tk" = - ] || worst=$(awk -v a="${worst:--1e9}" -v b="$tk" 'BEGIN { print (b > a) ? b : a }')
 		done
 		[ -z "$worst" ] || [ "$rarp" = - ] ||
 			last_ms=$(awk -v k="$worst" -v r="$rarp" 'BEGIN { printf "%.0f", (k - r) * 1000 }')
 	fi
-	printf '%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$phase" "$n" "$src" "$dst" "$ms" \
-		"${lost:--}" "${longest:--}" "${jd:--}" "${jdn:--}" "$mig_s" "$last_ms" "${late:--}" >>"$rounds_tsv"
+	printf '%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$phase" "$n" "$src" "$dst" "$ms" \
+		"${lost:--}" "${longest:--}" "${jd:--}" "${jdn:--}" "$mig_s" "$last_ms" "${late:--}" "$flip_ms" >>"$rounds_tsv"
 }
 
 # stop_probe PID: SIGTERM, then at most 60 s for it to write its file
@@ -962,6 +970,7 @@ awk -F'\t' 'NR > 1 && $6 != "-" {
 		k = $1 " " $5; n[k]++; lost[k] += $6; if ($8 != "") { lv[k] += $8; lvn[k]++ }
 		ph[$1]++; pl[$1] += $6; if ($8 != "") { pv[$1] += $8; pvn[$1]++ }
 		if ($12 != "-" && $12 != "") { pt[$1] += $12; ptn[$1]++ }
+		if ($13 != "-" && $13 != "") { fl = fl sep $13; sep = " / " }
 		iv[$5] = 1
 	}
 	END {
@@ -980,6 +989,8 @@ awk -F'\t' 'NR > 1 && $6 != "-" {
 		if (ptn["L2"] && ptn["L3"])
 			printf "all intervals, probes lost or answered > 1 s late: L2 %.0f ms, L3 %.0f ms: overhead %+.0f ms\n",
 				pt["L2"] / ptn["L2"], pt["L3"] / ptn["L3"], pt["L3"] / ptn["L3"] - pt["L2"] / ptn["L2"]
+		if (fl != "")
+			printf "flip (the destination kernel binds the VM locally, ms after its first RARP or Resumed Migrated, whichever came first): %s\n", fl
 	}' "$rounds_tsv" | indent "MEASURE "
 exit 0
 }
