@@ -18,7 +18,8 @@
 #
 # Environment: DEMO_INTERVAL (probe interval, ms), DEMO_L3_ROUNDS (how
 # many L3 migrations, back and forth; 2: one by virsh migrate, one by
-# mobctl migrate), DEMO_ABORT=1 (also the failed migration),
+# mobctl migrate), DEMO_ABORT=1 (also two failed
+# migrations: the job aborted, the destination's QEMU killed),
 # DEMO_VERBOSE=1 (everything, as lab-demo.sh prints it), DEMO_BIN (use
 # the binaries in that directory, not build/'s), DEMO_TRIES (2:
 # if the nested guest dies, a known fault of nested emulation, start over
@@ -32,7 +33,7 @@ kver=${1:-$(ls -d /lib/modules/6.12.*+deb12-amd64/build 2>/dev/null | cut -d/ -f
 interval=${DEMO_INTERVAL:-100}
 n3=${DEMO_L3_ROUNDS:-2}
 phases="l2 l3"
-[ "${DEMO_ABORT:-0}" = 1 ] && phases="l2 l3 abort"
+[ "${DEMO_ABORT:-0}" = 1 ] && phases="l2 l3 abort kill"
 out=$W/build/demo
 bin=$out/bin
 log=$out/demo.log
@@ -68,7 +69,7 @@ for ((i = 0; i < n3; i++)); do rounds3+="$interval "; done
 # Measured in the lab (tests/migrate/README.md): boot and set-up ~330 s,
 # the L2 round ~110 s, each L3 round ~130 s, the abort ~100 s.
 abort_s=0
-[ "${DEMO_ABORT:-0}" = 1 ] && abort_s=100
+[ "${DEMO_ABORT:-0}" = 1 ] && abort_s=200
 minutes=$(( (360 + 110 + 130 * n3 + abort_s + 59) / 60 ))
 
 cat <<EOF

@@ -57,8 +57,9 @@
 #     (libvirt events of both sides, ARP/RARP on both taps and at the
 #     correspondent, each kernel's binding changes from mobctl monitor,
 #     the agents' log, the probe's outage).
-#  4. A failed migration: virsh migrate --bandwidth 1 (MiB/s), then virsh
-#     domjobabort once the destination's QEMU is up: the VM must still run
+#  4. Failed migrations: virsh migrate --bandwidth 1 (MiB/s), then, once
+#     the destination's QEMU is up, virsh domjobabort (phase abort) or
+#     kill -9 of that QEMU (phase kill): the VM must still run
 #     at the source and answer, the TCP connection too, every kernel must
 #     still map the HoA to the source's MoA, and no kernel may hold a
 #     binding (or an alias) with a MoA of the destination's pool.
@@ -77,7 +78,7 @@
 # MOB_L3_ROUNDS / MOB_L3_L2_ROUNDS take any intervals (in ms).
 #
 # Environment (all optional): MOB_L3_L2_ROUNDS ("100 50"), MOB_L3_ROUNDS
-# ("100 50 100 50"), MOB_L3_PHASES ("l2 l3 abort"; "l2" alone runs on a
+# ("100 50 100 50"), MOB_L3_PHASES ("l2 l3 abort kill"; "l2" alone runs on a
 # host without the module), MOB_L3_BIN (a directory with mob.ko, mobd,
 # mobctl, announce; default build/migrate/l3-bin if there, else the
 # build/ paths), MOB_L3_BOOT_WAIT (600 s), MOB_L3_MIGRATE_WAIT (240 s per
@@ -114,7 +115,7 @@ if [ -z "$out" ]; then
 	fi
 fi
 out=$(realpath -m "$out")
-phases=${MOB_L3_PHASES:-l2 l3 abort}
+phases=${MOB_L3_PHASES:-l2 l3 abort kill}
 has_phase() { [[ " $phases " == *" $1 "* ]]; }
 l2_rounds=${MOB_L3_L2_ROUNDS-100 50}
 l3_rounds=${MOB_L3_ROUNDS-100 50 100 50}
@@ -891,10 +892,21 @@ if has_phase l3; then
 fi
 
 # --- 4. a failed migration ------------------------------------------------------------------
-if has_phase abort; then
+# fail_round abort|kill: a migration $src -> $dst that fails once $dst's
+# incoming QEMU runs: virsh domjobabort at the source (abort), or that
+# QEMU killed with SIGKILL (kill: the destination dies).  The VM must go
+# on at the source, untouched, and no trace of $dst's reservation may
+# remain anywhere.
+fail_round() {
+	local mode=$1 what moa_before ev_from mig_pid rc t0 t1 qpid
 	round=$((round + 1))
 	n=$round
-	say "== abort (round $n): $src -> $dst at $abort_bw MiB/s, virsh domjobabort once $dst's QEMU is up"
+	if [ "$mode" = abort ]; then
+		what="virsh domjobabort on $src"
+	else
+		what="kill -9 of $dst's incoming QEMU"
+	fi
+	say "== $mode (round $n): $src -> $dst at $abort_bw MiB/s, $what once $dst's QEMU is up"
 	guest_alive_or_die "$src"
 	moa_before=$(moa_of "$src" "$vm_ip")
 	up_before=$(up_of "$net_last")
@@ -904,60 +916,70 @@ if has_phase abort; then
 	bg_pids+=("$probe_pid")
 	sleep 2
 	t0=$(date +%s.%N)
-	mark "abort: virsh migrate $src -> $dst --bandwidth $abort_bw starts"
+	mark "$mode: virsh migrate $src -> $dst --bandwidth $abort_bw starts"
 	timeout "$mig_wait" virsh -c "$(hv_uri "$src")" migrate "${mig_flags[@]}" --bandwidth "$abort_bw" \
 		"$dom" "qemu+tcp://${addr[$dst]}/system" </dev/null >"$out/migrate-$n.txt" 2>&1 &
 	mig_pid=$!
 	bg_pids+=("$mig_pid")
 	if wait_until 180 sh -c "tail -n +$((ev_from + 1)) '$out/events-$dst.txt' | grep -q 'Started Migrated'"; then
-		say "abort: $dst's incoming QEMU started after $(since "$t0") s; copying at $abort_bw MiB/s"
+		say "$mode: $dst's incoming QEMU started after $(since "$t0") s; copying at $abort_bw MiB/s"
 		sleep 3
 	else
-		say "abort: no 'Started Migrated' on $dst after $(since "$t0") s; aborting anyway"
+		say "$mode: no 'Started Migrated' on $dst after $(since "$t0") s; aborting anyway"
 	fi
 	vsh "$src" domjobinfo "$dom" >"$out/jobinfo-$n-abort-$src.txt" 2>&1 || true
 	grep -E 'Job type|Time elapsed|Data processed|Data remaining' "$out/jobinfo-$n-abort-$src.txt" | indent "$src: " || true
-	mark "abort: virsh domjobabort on $src"
-	check "abort: virsh domjobabort accepted on $src" vsh "$src" domjobabort "$dom"
+	mark "$mode: $what"
+	if [ "$mode" = abort ]; then
+		check "$mode: virsh domjobabort accepted on $src" vsh "$src" domjobabort "$dom"
+	else
+		# The only QEMU started with -incoming is the destination's.
+		qpid=$(pgrep -f 'qemu-system-x86_64 .*-incoming' | head -1) || true
+		check "kill: $dst's incoming QEMU found (pid ${qpid:-none}) and killed" kill -9 "${qpid:-none}"
+	fi
 	rc=0
 	wait "$mig_pid" || rc=$?
 	t1=$(date +%s.%N)
-	mark "abort: virsh migrate returned $rc"
-	say "abort: virsh migrate exited $rc after $(since "$t0") s: $(tr '\r' '\n' <"$out/migrate-$n.txt" | grep -v '^$' | tail -1)"
-	check "abort: virsh migrate failed (not 0, not a timeout)" test "$rc" -ne 0 -a "$rc" -ne 124
+	mark "$mode: virsh migrate returned $rc"
+	say "$mode: virsh migrate exited $rc after $(since "$t0") s: $(tr '\r' '\n' <"$out/migrate-$n.txt" | grep -v '^$' | tail -1)"
+	check "$mode: virsh migrate failed (not 0, not a timeout)" test "$rc" -ne 0 -a "$rc" -ne 124
 	# Give the agents time to do something wrong, if they would.
 	sleep 5
 	stop_probe "$probe_pid"
-	check "abort: $dom still running on $src" dom_runs_on "$src"
-	check "abort: $dom not on $dst (not even defined)" dom_absent_from "$dst"
-	check "abort: vm21 pings $dom on $src" ip netns exec mig-vm21 ping -c 3 -i 0.3 -W 5 "$vm_ip"
+	check "$mode: $dom still running on $src" dom_runs_on "$src"
+	check "$mode: $dom not on $dst (not even defined)" dom_absent_from "$dst"
+	check "$mode: vm21 pings $dom on $src" ip netns exec mig-vm21 ping -c 3 -i 0.3 -W 5 "$vm_ip"
 	net_after=$(netinfo_of mig-vm21) || true
+	net_last=$net_after
 	up_after=$(up_of "$net_after")
-	say "abort: guest says: $net_after"
-	check "abort: same guest, uptime went on: ${up_before:-?} s before, ${up_after:-?} s after" \
+	say "$mode: guest says: $net_after"
+	check "$mode: same guest, uptime went on: ${up_before:-?} s before, ${up_after:-?} s after" \
 		awk -v a="$up_before" -v b="$up_after" 'BEGIN { exit !(a > 0 && b > a) }'
-	check "abort: guest's address/netmask, gateway, MAC unchanged ($net_expected)" \
+	check "$mode: guest's address/netmask, gateway, MAC unchanged ($net_expected)" \
 		test "$(net_fixed "$net_after")" = "$net_expected"
-	check "abort: TCP connection still open and echoing" "$py" "$here/probe.py" tcpstat "$tcp_out" "$t0" "$t1"
-	check "abort: every kernel still maps $vm_ip to $src's MoA" state_ok "$src"
-	check "abort: ... the same MoA as before ($moa_before)" test "$(moa_of "$src" "$vm_ip")" = "$moa_before"
-	check "abort: no kernel holds a binding or alias with a MoA of $dst's pool (10.${idx[$dst]}.1.0/24)" \
+	check "$mode: TCP connection still open and echoing" "$py" "$here/probe.py" tcpstat "$tcp_out" "$t0" "$t1"
+	check "$mode: every kernel still maps $vm_ip to $src's MoA" state_ok "$src"
+	check "$mode: ... the same MoA as before ($moa_before)" test "$(moa_of "$src" "$vm_ip")" = "$moa_before"
+	check "$mode: no kernel holds a binding or alias with a MoA of $dst's pool (10.${idx[$dst]}.1.0/24)" \
 		no_moa_of_pool "${idx[$dst]}"
-	check "abort: $dst's agent runs no VM" \
+	check "$mode: $dst's agent runs no VM" \
 		sh -c "[ \"\$(timeout 20 '$MOBCTL' -c '$run/$dst.sock' -j vm show | jq length)\" = 0 ]"
 	show_bindings
-	for h in hv1 hv2 hv3; do say "abort: $h aliases: $(aliases_of "$h")"; done
+	for h in hv1 hv2 hv3; do say "$mode: $h aliases: $(aliases_of "$h")"; done
 	"$py" "$here/probe.py" analyze "$out/probe-$n.txt" 0.1 "$t0" "$(date +%s.%N)" >"$out/downtime-$n.txt" 2>&1 || true
-	say "abort: what vm21 saw (ICMP every 100 ms):"
+	say "$mode: what vm21 saw (ICMP every 100 ms):"
 	indent <"$out/downtime-$n.txt"
 	longest=$(awk '/^longest_run_ms/ { print $2 }' "$out/downtime-$n.txt")
-	check "abort: the guest never stopped answering for 2 s or more (longest loss ${longest:-0} ms)" \
+	check "$mode: the guest never stopped answering for 2 s or more (longest loss ${longest:-0} ms)" \
 		awk -v l="${longest:-0}" 'BEGIN { exit !(l < 2000) }'
 	timeline "$n" "$t0" "$src" "$dst" mig-vm21 1
-	say "abort: time line (s from virsh migrate):"
+	say "$mode: time line (s from virsh migrate):"
 	indent <"$out/timeline-$n.txt"
-fi
-if has_phase l3 || has_phase abort; then
+}
+if has_phase abort; then fail_round abort; fi
+if has_phase kill; then fail_round kill; fi
+
+if has_phase l3 || has_phase abort || has_phase kill; then
 	stop_tcp L3
 	check "no agent logged an error" sh -c "! grep -h ': err: ' '$out'/mobd-hv*.log"
 	grep -h ': err: ' "$out"/mobd-hv*.log 2>/dev/null | head -5 | indent || true
