@@ -898,7 +898,7 @@ fi
 # on at the source, untouched, and no trace of $dst's reservation may
 # remain anywhere.
 fail_round() {
-	local mode=$1 what moa_before ev_from mig_pid rc t0 t1 qpid
+	local mode=$1 what moa_before ev_from mig_pid rc t0 t1 qpid p
 	round=$((round + 1))
 	n=$round
 	if [ "$mode" = abort ]; then
@@ -933,8 +933,13 @@ fail_round() {
 	if [ "$mode" = abort ]; then
 		check "$mode: virsh domjobabort accepted on $src" vsh "$src" domjobabort "$dom"
 	else
-		# The only QEMU started with -incoming is the destination's.
-		qpid=$(pgrep -f 'qemu-system-x86_64 .*-incoming' | head -1) || true
+		# The QEMU in the destination's network namespace (the
+		# source's may have been started with -incoming too, by an
+		# earlier migration).
+		qpid=
+		for p in $(pgrep -f 'qemu-system-x86_64 ' || true); do
+			[ "$(ip netns identify "$p" 2>/dev/null)" = "mig-$dst" ] && { qpid=$p; break; }
+		done
 		check "kill: $dst's incoming QEMU found (pid ${qpid:-none}) and killed" kill -9 "${qpid:-none}"
 	fi
 	rc=0

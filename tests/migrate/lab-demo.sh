@@ -77,7 +77,7 @@ done
 # thread is stopped for whole time slices, mid-instruction-sequence, while
 # its migration thread runs on the other vCPU; the nested guest's memory
 # then came out corrupted after a migration in 4 of 9 runs (kernel panic,
-# impossible EFLAGS), not yet with multi (tests/migrate/README.md).
+# impossible EFLAGS), in none of 2 runs with multi (tests/migrate/README.md).
 # run-lab.sh defaults to single for the kernel tests (see there).
 export MOB_LAB_TCG_THREAD=${MOB_LAB_TCG_THREAD:-multi}
 env "${host_env[@]}" "$worktree/tests/lab/run-lab.sh" "$kver" --timeout "$lab_timeout" \
