@@ -72,13 +72,12 @@ for s in "${settings[@]}"; do
 	*) guest_env+=("$s") ;;
 	esac
 done
-# Multi-threaded TCG for the lab here, unless the caller chose: with one
-# host thread running both lab vCPUs in turn, the nested QEMU's vCPU
-# thread is stopped for whole time slices, mid-instruction-sequence, while
-# its migration thread runs on the other vCPU; the nested guest's memory
-# then came out corrupted after a migration in 4 of 9 runs (kernel panic,
-# impossible EFLAGS), in none of 2 runs with multi (tests/migrate/README.md).
-# run-lab.sh defaults to single for the kernel tests (see there).
+# Multi-threaded TCG for the lab here, unless the caller chose: twice as
+# fast for the nested guest, which then answers probes every 10 ms.
+# (With single, the guest died after a migration in 4 of 9 runs, with
+# multi in 1 of 3; the cause is the nested CMPXCHG16B, which the guest no
+# longer uses: domain.xml.in, tests/migrate/README.md.)  run-lab.sh
+# defaults to single for the kernel tests (see there).
 # Multi-threaded TCG has its own fault (run-lab.sh): the lab kernel
 # sometimes dies of an "Oops: int3" while it patches its code, mostly
 # within seconds of booting; such a boot is tried again, twice at most.
