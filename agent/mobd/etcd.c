@@ -52,6 +52,7 @@
 enum req_kind {
 	REQ_RANGE,
 	REQ_TXN,
+	REQ_TXN_MANY,
 	REQ_PUT,
 	REQ_GRANT,
 	REQ_KEEPALIVE,
@@ -62,6 +63,7 @@ enum req_kind {
 union req_cb {
 	mobd_etcd_range_cb range;
 	mobd_etcd_txn_cb txn;
+	mobd_etcd_txn_many_cb txn_many;
 	mobd_etcd_put_cb put;
 	mobd_etcd_lease_cb lease;
 };
@@ -83,6 +85,8 @@ struct req {
 	int tries;			/* endpoints tried before it */
 	unsigned long long deadline;	/* mobd_now_ms(); 0 for watches */
 	int64_t id;			/* lease of keepalive / revoke */
+	size_t n_ops;			/* compare-and-swaps of a REQ_TXN_MANY */
+	unsigned int timeout_ms;	/* 0: by kind (req_submit()) */
 	union req_cb cb;
 	void *arg;
 	char errbuf[CURL_ERROR_SIZE];
@@ -112,6 +116,7 @@ struct mobd_etcd {
 	int current;			/* the last endpoint that worked */
 	char *cacert, *cert, *key;
 	unsigned int timeout_ms;
+	unsigned int lease_timeout_ms;	/* grants and keepalives */
 	struct curl_slist *hdrs;
 	int timer;			/* libvirt timeout id */
 	struct sock *socks;
@@ -875,7 +880,11 @@ static int req_submit(struct req *r, json_object *body)
 	req_setup(r);
 	r->ep = e->current;
 	r->tries = 0;
-	if (r->kind != REQ_WATCH)
+	if (r->timeout_ms)
+		r->deadline = mobd_now_ms() + r->timeout_ms;
+	else if (r->kind == REQ_GRANT || r->kind == REQ_KEEPALIVE)
+		r->deadline = mobd_now_ms() + e->lease_timeout_ms;
+	else if (r->kind != REQ_WATCH)
 		r->deadline = mobd_now_ms() + e->timeout_ms;
 	err = req_attempt(r);
 	if (err)
@@ -923,6 +932,10 @@ static void req_fail(struct req *r, int err)
 	case REQ_TXN:
 		if (r->cb.txn)
 			r->cb.txn(r->arg, err, false, 0, NULL);
+		break;
+	case REQ_TXN_MANY:
+		if (r->cb.txn_many)
+			r->cb.txn_many(r->arg, err, false, 0, NULL, r->n_ops);
 		break;
 	case REQ_PUT:
 		if (r->cb.put)
@@ -1071,6 +1084,60 @@ static void txn_done(struct req *r, json_object *o)
 	kvs_free(kvs, n);
 }
 
+/* The failure branch of a REQ_TXN_MANY: one range per key, then ALSO's put. */
+static void txn_many_done(struct req *r, json_object *o)
+{
+	const struct mobd_kv **cur = NULL;
+	struct mobd_kv **kvs = NULL;
+	size_t i, n = r->n_ops, *cnt = NULL;
+	json_object *a, *op, *rr;
+	bool ok = false;
+	int64_t rev;
+	int err;
+
+	err = header_rev(o, &rev);
+	if (!err)
+		err = j_bool(o, "succeeded", &ok);
+	if (err || ok)
+		goto out;
+	err = j_member(o, "responses", json_type_array, &a);
+	if (!err && (!a || json_object_array_length(a) < n))
+		err = -EPROTO;
+	if (err)
+		goto out;
+	cur = calloc(n, sizeof(*cur));
+	kvs = calloc(n, sizeof(*kvs));
+	cnt = calloc(n, sizeof(*cnt));
+	if (!cur || !kvs || !cnt) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n && !err; i++) {
+		op = json_object_array_get_idx(a, i);
+		if (!json_object_is_type(op, json_type_object))
+			err = -EPROTO;
+		if (!err)
+			err = j_member(op, "response_range", json_type_object,
+				       &rr);
+		if (!err && !rr)
+			err = -EPROTO;
+		if (!err)
+			err = kvs_decode(rr, &kvs[i], &cnt[i]);
+		if (!err && cnt[i])
+			cur[i] = &kvs[i][0];
+	}
+out:
+	if (err)
+		req_fail(r, err);
+	else if (r->cb.txn_many)
+		r->cb.txn_many(r->arg, 0, ok, rev, ok ? NULL : cur, n);
+	for (i = 0; kvs && i < n; i++)
+		kvs_free(kvs[i], cnt[i]);
+	free(kvs);
+	free(cnt);
+	free(cur);
+}
+
 static void put_done(struct req *r, json_object *o)
 {
 	int64_t rev;
@@ -1123,6 +1190,12 @@ static void lease_done(struct req *r, json_object *o)
 		r->cb.lease(r->arg, 0, id, ttl);
 }
 
+static bool req_writes(const struct req *r)
+{
+	return r->kind == REQ_TXN || r->kind == REQ_TXN_MANY ||
+	       r->kind == REQ_PUT;
+}
+
 static void req_answer(struct req *r, long status)
 {
 	const char *msg;
@@ -1147,7 +1220,9 @@ static void req_answer(struct req *r, long status)
 			log_warn("etcd: %s%s: HTTP %ld: %s",
 				 r->e->endpoints[r->ep], r->path, status,
 				 *msg ? msg : "(no message)");
-			req_fail(r, -EIO);
+			/* A write's only NOT_FOUND: the lease it names. */
+			req_fail(r, code == GRPC_NOT_FOUND && req_writes(r) ?
+				 -ENOENT : -EIO);
 		}
 		json_object_put(o);
 		return;
@@ -1158,6 +1233,9 @@ static void req_answer(struct req *r, long status)
 		break;
 	case REQ_TXN:
 		txn_done(r, o);
+		break;
+	case REQ_TXN_MANY:
+		txn_many_done(r, o);
 		break;
 	case REQ_PUT:
 		put_done(r, o);
@@ -1467,6 +1545,8 @@ int mobd_etcd_new(struct mobd_etcd **ep, const struct mobd_etcd_opts *o)
 		return -ENOMEM;
 	e->timer = -1;
 	e->timeout_ms = o->timeout_ms ? o->timeout_ms : ETCD_DEFAULT_TIMEOUT_MS;
+	e->lease_timeout_ms = o->lease_timeout_ms ? o->lease_timeout_ms :
+			      e->timeout_ms;
 	e->endpoints = calloc(o->n_endpoints, sizeof(*e->endpoints));
 	if (!e->endpoints)
 		goto fail;
@@ -1632,6 +1712,143 @@ int mobd_etcd_cas_put(struct mobd_etcd *e, const char *key,
 				      "request_put",
 				      put_body(key, value ? value : "",
 					       value_len, lease)));
+}
+
+/* {OP: REQ} appended to array A; REQ is consumed. */
+static int add_op(json_object *a, const char *op, json_object *req)
+{
+	json_object *o;
+
+	if (!req)
+		return -ENOMEM;
+	o = json_object_new_object();
+	if (!o || add_obj(o, op, req)) {
+		if (o)
+			json_object_put(o);
+		else
+			json_object_put(req);
+		return -ENOMEM;
+	}
+	if (json_object_array_add(a, o)) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* One compare of OP's key: absent (EXPECT 0) or at mod_revision EXPECT. */
+static json_object *cmp_body(const struct mobd_etcd_cas *op)
+{
+	json_object *cmp = json_object_new_object();
+	bool create = op->expect == 0;
+
+	if (!cmp)
+		return NULL;
+	if (add_b64(cmp, "key", op->key, strlen(op->key)) ||
+	    add_obj(cmp, "target",
+		    json_object_new_string(create ? "CREATE" : "MOD")) ||
+	    add_obj(cmp, "result", json_object_new_string("EQUAL")) ||
+	    add_i64(cmp, create ? "create_revision" : "mod_revision",
+		    op->expect)) {
+		json_object_put(cmp);
+		return NULL;
+	}
+	return cmp;
+}
+
+static json_object *key_body(const char *key)
+{
+	json_object *o = json_object_new_object();
+
+	if (o && add_b64(o, "key", key, strlen(key))) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static bool cas_ok(const struct mobd_etcd_cas *op)
+{
+	return op->key && (op->value || !op->value_len) && op->expect >= 0;
+}
+
+int mobd_etcd_cas_put_many(struct mobd_etcd *e,
+			   const struct mobd_etcd_cas *ops, size_t n,
+			   const struct mobd_etcd_cas *also,
+			   unsigned int timeout_ms, mobd_etcd_txn_many_cb cb,
+			   void *arg)
+{
+	json_object *body, *cmp, *succ, *fail, *c;
+	struct req *r;
+	size_t i, j;
+	int err;
+
+	if (!n || n > MOBD_ETCD_TXN_MAX || !ops || (also && !cas_ok(also)))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (!cas_ok(&ops[i]))
+			return -EINVAL;
+		/* etcd refuses a transaction that puts one key twice. */
+		for (j = 0; j < i; j++)
+			if (!strcmp(ops[i].key, ops[j].key))
+				return -EINVAL;
+		if (also && !strcmp(ops[i].key, also->key))
+			return -EINVAL;
+	}
+	r = req_new(e, REQ_TXN_MANY, "/v3/kv/txn", sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->cb.txn_many = cb;
+	r->arg = arg;
+	r->n_ops = n;
+	r->timeout_ms = timeout_ms;
+	body = json_object_new_object();
+	cmp = json_object_new_array();
+	succ = json_object_new_array();
+	fail = json_object_new_array();
+	/* The arrays belong to BODY once added (add_obj() frees on error). */
+	err = body ? add_obj(body, "compare", cmp) : -ENOMEM;
+	if (!err)
+		err = add_obj(body, "success", succ);
+	else
+		json_object_put(succ);
+	if (!err)
+		err = add_obj(body, "failure", fail);
+	else
+		json_object_put(fail);
+	if (!body)
+		json_object_put(cmp);
+	for (i = 0; !err && i < n; i++) {
+		const struct mobd_etcd_cas *op = &ops[i];
+
+		c = cmp_body(op);
+		if (!c || json_object_array_add(cmp, c)) {
+			json_object_put(c);
+			err = -ENOMEM;
+		}
+		if (!err)
+			err = add_op(succ, "request_put",
+				     put_body(op->key,
+					      op->value ? op->value : "",
+					      op->value_len, op->lease));
+		if (!err)
+			err = add_op(fail, "request_range", key_body(op->key));
+	}
+	if (!err && also) {
+		err = add_op(succ, "request_put",
+			     put_body(also->key, also->value ? also->value : "",
+				      also->value_len, also->lease));
+		if (!err)
+			err = add_op(fail, "request_put",
+				     put_body(also->key,
+					      also->value ? also->value : "",
+					      also->value_len, also->lease));
+	}
+	if (err) {
+		json_object_put(body);
+		body = NULL;
+	}
+	return req_submit(r, body);
 }
 
 int mobd_etcd_cas_del(struct mobd_etcd *e, const char *key, int64_t expect,

@@ -12,7 +12,8 @@
  * -ECONNREFUSED / -EHOSTUNREACH / -ETIMEDOUT for transport failures (after
  * trying every endpoint once, in order, starting with the last one that
  * worked), -EPROTO for an answer that is not what etcd sends, -EIO for an
- * error etcd reported.
+ * error etcd reported, and -ENOENT for a write under a lease etcd no
+ * longer has ("requested lease not found").
  */
 #ifndef MOBD_ETCD_H
 #define MOBD_ETCD_H
@@ -26,6 +27,9 @@ struct mobd_etcd_opts {
 	int n_endpoints;
 	const char *cacert, *cert, *key; /* NULL or "" when not used */
 	unsigned int timeout_ms;	/* per request (not watches) */
+	/* Lease grants and keepalives (0: timeout_ms).  A refresh etcd
+	 * answers late still counts; one given up on may never reach it. */
+	unsigned int lease_timeout_ms;
 };
 
 struct mobd_kv {
@@ -66,6 +70,37 @@ int mobd_etcd_cas_put(struct mobd_etcd *e, const char *key,
 		      int64_t expect, mobd_etcd_txn_cb cb, void *arg);
 int mobd_etcd_cas_del(struct mobd_etcd *e, const char *key, int64_t expect,
 		      mobd_etcd_txn_cb cb, void *arg);
+
+/*
+ * Several compare-and-swap puts in one transaction (at most
+ * MOBD_ETCD_TXN_MAX, distinct keys): OPS[i] writes its KEY = VALUE under
+ * LEASE if the key's mod_revision is EXPECT (0: absent).  Either every
+ * put happens (SUCCEEDED; REV is the new mod_revision of each key) or,
+ * when one comparison fails, none does, and CUR[i] is key i as it is now
+ * (NULL if absent; CUR is NULL unless the comparisons failed).  ALSO, if
+ * not NULL, is an unconditional put done in either case (its EXPECT is
+ * ignored), after the others.  TIMEOUT_MS: how long it may take (0: the
+ * client's timeout_ms).
+ */
+#define MOBD_ETCD_TXN_MAX	64
+
+struct mobd_etcd_cas {
+	const char *key;
+	const char *value;
+	size_t value_len;
+	int64_t lease;
+	int64_t expect;
+};
+
+typedef void (*mobd_etcd_txn_many_cb)(void *arg, int err, bool succeeded,
+				      int64_t rev,
+				      const struct mobd_kv *const *cur,
+				      size_t n);
+int mobd_etcd_cas_put_many(struct mobd_etcd *e,
+			   const struct mobd_etcd_cas *ops, size_t n,
+			   const struct mobd_etcd_cas *also,
+			   unsigned int timeout_ms, mobd_etcd_txn_many_cb cb,
+			   void *arg);
 
 /* Unconditional put (LEASE 0: none); REV is the new revision. */
 typedef void (*mobd_etcd_put_cb)(void *arg, int err, int64_t rev);

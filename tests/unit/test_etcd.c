@@ -700,6 +700,171 @@ START_TEST(test_cas_put)
 }
 END_TEST
 
+/* What a mobd_etcd_cas_put_many() callback got. */
+struct many {
+	int calls;
+	int err;
+	bool ok;
+	int64_t rev;
+	size_t n;
+	bool has_cur[MOBD_ETCD_TXN_MAX];
+	struct kvc cur[MOBD_ETCD_TXN_MAX];
+};
+
+static void many_cb(void *arg, int err, bool succeeded, int64_t rev,
+		    const struct mobd_kv *const *cur, size_t n)
+{
+	struct many *m = arg;
+	size_t i;
+
+	m->calls++;
+	m->err = err;
+	m->ok = succeeded;
+	m->rev = rev;
+	m->n = n;
+	ck_assert_uint_le(n, MOBD_ETCD_TXN_MAX);
+	ck_assert(!succeeded || !cur);
+	for (i = 0; cur && i < n; i++) {
+		m->has_cur[i] = cur[i] != NULL;
+		if (cur[i])
+			kv_copy(&m->cur[i], cur[i]);
+	}
+}
+
+static void many_wait(struct many *m)
+{
+	ck_assert_msg(run_until(&m->calls, 1, WAIT_MS), "no callback");
+	ck_assert_int_eq(m->calls, 1);
+}
+
+static struct mobd_etcd_cas cas(const char *key, const char *val,
+				int64_t expect)
+{
+	struct mobd_etcd_cas c = {
+		.key = key, .value = val, .value_len = strlen(val),
+		.expect = expect,
+	};
+
+	return c;
+}
+
+START_TEST(test_cas_put_many)
+{
+	struct mobd_etcd_cas ops[MOBD_ETCD_TXN_MAX + 1], also;
+	char keys[MOBD_ETCD_TXN_MAX + 1][32];
+	struct mobd_etcd *e;
+	struct many m = { 0 };
+	struct res r = { 0 };
+	int64_t rev1, id;
+	size_t i;
+
+	need_shared();
+	e = client(shared.url);
+
+	/* Three new keys and an unconditional one: one revision. */
+	ops[0] = cas("/many/a", "a1", 0);
+	ops[1] = cas("/many/b", "b1", 0);
+	ops[2] = cas("/many/c", "c1", 0);
+	also = cas("/many/hv", "h1", 12345);	/* EXPECT ignored */
+	ck_assert_int_eq(mobd_etcd_cas_put_many(e, ops, 3, &also, 0, many_cb,
+						&m), 0);
+	many_wait(&m);
+	ck_assert_int_eq(m.err, 0);
+	ck_assert(m.ok);
+	ck_assert_uint_eq(m.n, 3);
+	rev1 = m.rev;
+	do_range(e, "/many/", &r);
+	ck_assert_uint_eq(r.n, 4);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(r.kvs[i].mod, rev1);
+
+	/* One comparison fails (b exists): nothing of the three is written,
+	 * each key is shown as it is, and ALSO is written all the same. */
+	memset(&m, 0, sizeof(m));
+	ops[0] = cas("/many/a", "a2", rev1);
+	ops[1] = cas("/many/b", "b2", 0);
+	ops[2] = cas("/many/d", "d2", 0);
+	also = cas("/many/hv", "h2", 0);
+	ck_assert_int_eq(mobd_etcd_cas_put_many(e, ops, 3, &also, 0, many_cb,
+						&m), 0);
+	many_wait(&m);
+	ck_assert_int_eq(m.err, 0);
+	ck_assert(!m.ok);
+	ck_assert_int_gt(m.rev, rev1);
+	ck_assert(m.has_cur[0]);
+	ck_assert_str_eq(m.cur[0].key, "/many/a");
+	ck_assert_str_eq(m.cur[0].val, "a1");
+	ck_assert_int_eq(m.cur[0].mod, rev1);
+	ck_assert(m.has_cur[1]);
+	ck_assert_str_eq(m.cur[1].val, "b1");
+	ck_assert(!m.has_cur[2]);
+	do_range(e, "/many/", &r);
+	ck_assert_uint_eq(r.n, 4);
+	ck_assert_str_eq(r.kvs[0].val, "a1");
+	ck_assert_str_eq(r.kvs[3].key, "/many/hv");
+	ck_assert_str_eq(r.kvs[3].val, "h2");
+	ck_assert_int_eq(r.kvs[3].mod, m.rev);
+
+	/* As many as it takes, without ALSO. */
+	for (i = 0; i < MOBD_ETCD_TXN_MAX; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "/many/x/%zu", i);
+		ops[i] = cas(keys[i], "x", 0);
+	}
+	memset(&m, 0, sizeof(m));
+	ck_assert_int_eq(mobd_etcd_cas_put_many(e, ops, MOBD_ETCD_TXN_MAX,
+						NULL, 0, many_cb, &m), 0);
+	many_wait(&m);
+	ck_assert_int_eq(m.err, 0);
+	ck_assert(m.ok);
+
+	/* Under a lease etcd does not have: -ENOENT. */
+	memset(&m, 0, sizeof(m));
+	ops[0] = cas("/many/l", "l", 0);
+	ops[0].lease = 123456789;
+	ck_assert_int_eq(mobd_etcd_cas_put_many(e, ops, 1, NULL, 0, many_cb,
+						&m), 0);
+	many_wait(&m);
+	ck_assert_int_eq(m.err, -ENOENT);
+	ck_assert(!m.ok);
+	ck_assert_uint_eq(m.n, 1);
+
+	/* A live lease is attached to every key. */
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(mobd_etcd_lease_grant(e, 30, lease_cb, &r), 0);
+	wait_res(&r);
+	id = r.id;
+	memset(&m, 0, sizeof(m));
+	ops[0] = cas("/many/l/1", "l", 0);
+	ops[1] = cas("/many/l/2", "l", 0);
+	ops[0].lease = ops[1].lease = id;
+	ck_assert_int_eq(mobd_etcd_cas_put_many(e, ops, 2, NULL, 0, many_cb,
+						&m), 0);
+	many_wait(&m);
+	ck_assert(m.ok);
+	do_range(e, "/many/l/", &r);
+	ck_assert_uint_eq(r.n, 2);
+	ck_assert_int_eq(r.kvs[0].lease, id);
+	ck_assert_int_eq(r.kvs[1].lease, id);
+
+	/* Refused at once: none, too many, a key twice. */
+	ck_assert_int_eq(mobd_etcd_cas_put_many(e, ops, 0, NULL, 0, many_cb,
+						&m), -EINVAL);
+	for (i = 0; i <= MOBD_ETCD_TXN_MAX; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "/many/y/%zu", i);
+		ops[i] = cas(keys[i], "y", 0);
+	}
+	ck_assert_int_eq(mobd_etcd_cas_put_many(e, ops, MOBD_ETCD_TXN_MAX + 1,
+						NULL, 0, many_cb, &m), -EINVAL);
+	ops[1] = cas("/many/y/0", "y", 0);
+	ck_assert_int_eq(mobd_etcd_cas_put_many(e, ops, 2, NULL, 0, many_cb,
+						&m), -EINVAL);
+	also = cas("/many/y/0", "y", 0);
+	ck_assert_int_eq(mobd_etcd_cas_put_many(e, ops, 1, &also, 0, many_cb,
+						&m), -EINVAL);
+	mobd_etcd_free(e);
+}
+END_TEST
+
 START_TEST(test_cas_del)
 {
 	struct mobd_etcd *e;
@@ -757,12 +922,12 @@ START_TEST(test_put)
 	ck_assert_int_eq(r.kvs[0].mod, b);
 	ck_assert_int_eq(r.kvs[0].version, 2);
 
-	/* etcd refuses a lease it does not know: an error it reported. */
+	/* etcd refuses a lease it does not know: -ENOENT, not just -EIO. */
 	memset(&r, 0, sizeof(r));
 	ck_assert_int_eq(mobd_etcd_put(e, "/put/k", "3", 1, 123456789, put_cb,
 				       &r), 0);
 	wait_res(&r);
-	ck_assert_int_eq(r.err, -EIO);
+	ck_assert_int_eq(r.err, -ENOENT);
 
 	/* Bad arguments are refused at once. */
 	ck_assert_int_eq(mobd_etcd_put(e, NULL, "3", 1, 0, put_cb, &r),
@@ -1145,6 +1310,65 @@ START_TEST(test_timeout)
 }
 END_TEST
 
+/*
+ * Lease refreshes and grants wait longer than other requests, and a
+ * transaction of many as long as it is told.
+ */
+START_TEST(test_lease_timeout)
+{
+	unsigned long long t0, dt_put = 0, dt_ka = 0, dt_grant = 0, dt_m = 0;
+	struct mobd_etcd_opts o = { 0 };
+	struct res p = { 0 }, k = { 0 }, g = { 0 };
+	struct mobd_etcd_cas op = cas("/t/m", "v", 0);
+	struct many m = { 0 };
+	struct mobd_etcd *e;
+	struct fake f;
+	char url[64];
+	const char *eps[1] = { url };
+
+	fake_start(&f, NULL, 0);
+	fake_url(&f, url, sizeof(url));
+	o.endpoints = eps;
+	o.n_endpoints = 1;
+	o.timeout_ms = 300;
+	o.lease_timeout_ms = 1200;
+	loop_init();
+	ck_assert_int_eq(mobd_etcd_new(&e, &o), 0);
+	t0 = mobd_now_ms();
+	ck_assert_int_eq(mobd_etcd_put(e, "/t/k", "v", 1, 0, put_cb, &p), 0);
+	ck_assert_int_eq(mobd_etcd_lease_keepalive(e, 42, lease_cb, &k), 0);
+	ck_assert_int_eq(mobd_etcd_lease_grant(e, 10, lease_cb, &g), 0);
+	ck_assert_int_eq(mobd_etcd_cas_put_many(e, &op, 1, NULL, 1700, many_cb,
+						&m), 0);
+	while (!p.calls || !k.calls || !g.calls || !m.calls) {
+		ck_assert_msg(mobd_now_ms() - t0 < WAIT_MS, "no callback");
+		run_for(10);
+		if (p.calls && !dt_put)
+			dt_put = mobd_now_ms() - t0;
+		if (k.calls && !dt_ka)
+			dt_ka = mobd_now_ms() - t0;
+		if (g.calls && !dt_grant)
+			dt_grant = mobd_now_ms() - t0;
+		if (m.calls && !dt_m)
+			dt_m = mobd_now_ms() - t0;
+	}
+	ck_assert_int_eq(p.err, -ETIMEDOUT);
+	ck_assert_int_eq(k.err, -ETIMEDOUT);
+	ck_assert_int_eq(k.id, 42);
+	ck_assert_int_eq(g.err, -ETIMEDOUT);
+	ck_assert_uint_le(dt_put, 1000);
+	ck_assert_msg(dt_ka >= 1150 && dt_ka <= 2500, "keepalive: %llu ms",
+		      dt_ka);
+	ck_assert_msg(dt_grant >= 1150 && dt_grant <= 2500, "grant: %llu ms",
+		      dt_grant);
+	ck_assert_int_eq(m.err, -ETIMEDOUT);
+	ck_assert_msg(dt_m >= 1650 && dt_m <= 3000, "transaction: %llu ms",
+		      dt_m);
+	mobd_etcd_free(e);
+	fake_stop(&f);
+}
+END_TEST
+
 START_TEST(test_failover)
 {
 	unsigned long long t0;
@@ -1382,6 +1606,7 @@ Suite *etcd_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_range_prefix);
 	tcase_add_test(tc, test_cas_put);
+	tcase_add_test(tc, test_cas_put_many);
 	tcase_add_test(tc, test_cas_del);
 	tcase_add_test(tc, test_put);
 	tcase_add_test(tc, test_free_in_flight);
@@ -1397,6 +1622,7 @@ Suite *etcd_suite(void)
 	tcase_add_test(tc, test_new_bad);
 	tcase_add_test(tc, test_killed);
 	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_lease_timeout);
 	tcase_add_test(tc, test_watch_crumbs);
 	tcase_add_loop_test(tc, test_bad_answers, 0,
 			    sizeof(bad_answers) / sizeof(bad_answers[0]));
