@@ -32,6 +32,13 @@
 #define MIG_ALIAS_MS		120000
 /* A VM that left by migration keeps its key this long for a claim. */
 #define MIG_CLAIM_WAIT_MS	120000
+/*
+ * Claim transactions in flight at once.  Claims made meanwhile wait and
+ * go together, up to claim_batch (mobd_config) in one transaction: a
+ * burst costs etcd, and every watcher, a few revisions instead of one
+ * per VM address.
+ */
+#define CLAIMS_IN_FLIGHT	1
 #define MAC_FMT			"%02x:%02x:%02x:%02x:%02x:%02x"
 #define MAC_ARGS(m)		(m)[0], (m)[1], (m)[2], (m)[3], (m)[4], (m)[5]
 
@@ -198,9 +205,23 @@ struct mobd_agent {
 	uint64_t watch_retry;	/* ms, 0: none pending */
 	unsigned int watch_fails;
 	bool site_dirty;	/* our hv key must be written */
+	int64_t site_rev;	/* the revision we last wrote it at */
+	bool lease_doubt;	/* our hv key went, or etcd did not know the
+				 * lease: refresh it before writing more */
+	uint64_t lease_doubt_at;	/* ms, since then */
+	struct claim_req *claimq;	/* claims not sent yet, oldest first */
+	struct claim_req **claimq_tail;
+	struct claim_batch *batches;	/* claim transactions in flight */
+	unsigned int claims_in_flight;
+	int flush_timer;	/* sends the queued claims; -1: none */
+	unsigned int slow_ms;	/* deadline of lease requests, claim batches */
 };
 
 static void claim(struct mobd_agent *a, struct vm *vm);
+static void claims_flush_soon(struct mobd_agent *a);
+static void lease_doubt(struct mobd_agent *a);
+static void site_put_done(void *arg, int err, int64_t rev);
+static char *site_value(struct mobd_agent *a, char *key, size_t len);
 static void vm_uninstall(struct mobd_agent *a, struct vm *vm, bool hoa_gone);
 static void dir_start(struct mobd_agent *a);
 static void sweep_own_keys(struct mobd_agent *a);
@@ -706,12 +727,33 @@ static void vm_gone_elsewhere(struct mobd_agent *a, struct vm *vm,
 
 /* Directory requests. */
 
-/* A claim in flight: the VM it was for, and what it wrote. */
+/* A claim queued or in flight: the VM it was for, and what it writes. */
 struct claim_req {
+	struct claim_req *next;		/* a->claimq */
 	struct mobd_agent *a;
 	uint64_t gen;
 	struct mobd_dir_vm v;
+	char *key, *val;
+	int64_t expect;			/* mod_revision; 0: absent */
 };
+
+/* Claims sent in one transaction (or one alone), and our hv key maybe. */
+struct claim_batch {
+	struct claim_batch *next;	/* a->batches */
+	struct mobd_agent *a;
+	bool site;			/* with our hv key */
+	size_t n;
+	struct claim_req *r[MOBD_ETCD_TXN_MAX];
+};
+
+static void claim_req_free(struct claim_req *r)
+{
+	if (!r)
+		return;
+	free(r->key);
+	free(r->val);
+	free(r);
+}
 
 static void vm_to_dir(struct mobd_agent *a, const struct vm *vm,
 		      struct mobd_dir_vm *v)
@@ -785,7 +827,7 @@ static void claim_done(void *arg, int err, bool succeeded, int64_t rev,
 	char l[200], why[160];
 	struct dent *d;
 
-	free(r);
+	claim_req_free(r);
 	/* The reply may be for an earlier VM of this HoA, or for a MoA this
 	 * VM no longer has: then it is only news about the directory. */
 	same = vm && vm->gen == gen && vm->has_moa &&
@@ -878,8 +920,6 @@ static void claim(struct mobd_agent *a, struct vm *vm)
 	struct claim_req *r;
 	struct dent *d;
 	int64_t expect;
-	char *val;
-	int err;
 
 	if (vm->state == VM_CONFLICT)
 		return;
@@ -943,12 +983,13 @@ static void claim(struct mobd_agent *a, struct vm *vm)
 	if (r) {
 		r->a = a;
 		r->gen = vm->gen;
+		r->expect = expect;
 		vm_to_dir(a, vm, &r->v);
+		r->key = strdup(key);
+		r->val = mobd_dir_vm_encode(&r->v);
 	}
-	val = r ? mobd_dir_vm_encode(&r->v) : NULL;
-	if (!val || !r) {
-		free(val);
-		free(r);
+	if (!r || !r->key || !r->val) {
+		claim_req_free(r);
 		claim_retry_later(a, vm);
 		return;
 	}
@@ -959,16 +1000,183 @@ static void claim(struct mobd_agent *a, struct vm *vm)
 		log_debug("vm %s: claiming (expecting rev %" PRId64 ")%s",
 			  vm_label(vm, l, sizeof(l)), expect,
 			  dent_elsewhere(a, d) ? ", it moved here" : "");
-	err = mobd_etcd_cas_put(a->etcd, key, val, strlen(val), a->lease,
-				expect, claim_done, r);
-	free(val);
-	if (err) {
-		free(r);
-		claim_retry_later(a, vm);
-		return;
-	}
+	/* Sent with the others made in this turn of the loop (or while
+	 * the previous claims are in flight), as it would have gone. */
+	*a->claimq_tail = r;
+	a->claimq_tail = &r->next;
+	claims_flush_soon(a);
 	vm->claim_busy = true;
 	vm->retry_at = 0;
+}
+
+/* Sending claims. */
+
+static void claims_flush(struct mobd_agent *a);
+static void dir_writes(struct mobd_agent *a);
+
+/* Is R still for a VM here (not one gone, or an earlier one)? */
+static bool claim_wanted(struct mobd_agent *a, const struct claim_req *r)
+{
+	struct vm *vm = vm_find(a, r->v.family, &r->v.hoa);
+
+	return vm && vm->gen == r->gen;
+}
+
+/* R alone, after a transaction with others failed on another's key. */
+static bool claim_alone(struct mobd_agent *a, struct claim_req *r)
+{
+	return !mobd_etcd_cas_put(a->etcd, r->key, r->val, strlen(r->val),
+				  a->lease, r->expect, claim_done, r);
+}
+
+/*
+ * A claim transaction is answered.  All written, or an error: each claim
+ * as if sent alone.  A comparison failed: nothing was written; the claims
+ * whose own comparison failed learn why (CUR), the others are sent again
+ * one by one.  Our hv key, if it went along, was written either way.
+ */
+static void claims_sent(void *arg, int err, bool succeeded, int64_t rev,
+			const struct mobd_kv *const *cur, size_t n)
+{
+	struct claim_batch *b = arg, **pp;
+	struct mobd_agent *a = b->a;
+	struct claim_req *r;
+	bool held;
+	size_t i;
+
+	for (pp = &a->batches; *pp; pp = &(*pp)->next) {
+		if (*pp == b) {
+			*pp = b->next;
+			break;
+		}
+	}
+	a->claims_in_flight--;
+	if (err == -ENOENT)
+		lease_doubt(a);
+	if (b->site)
+		site_put_done(a, err, rev);
+	for (i = 0; i < b->n; i++) {
+		r = b->r[i];
+		if (err || succeeded || !cur || i >= n) {
+			claim_done(r, err, succeeded, rev, NULL);
+			continue;
+		}
+		held = cur[i] ? cur[i]->mod_revision == r->expect : !r->expect;
+		if (held && b->n > 1 && claim_alone(a, r))
+			continue;
+		claim_done(r, 0, false, rev, cur[i]);
+	}
+	free(b);
+	dir_writes(a);
+}
+
+static void claim_one_sent(void *arg, int err, bool succeeded, int64_t rev,
+			   const struct mobd_kv *cur)
+{
+	const struct mobd_kv *c[1] = { cur };
+
+	claims_sent(arg, err, succeeded, rev, c, 1);
+}
+
+/*
+ * Send the queued claims: up to claim_batch in one transaction, with our
+ * hv key while it is not known to be written (so our VM keys never exist
+ * under a lease without our hv key: if that lease lapses, the others see
+ * them go with the hv key, and keep their bindings).  Not while the lease
+ * is in doubt: the claims would only fail; lease_refreshed() or
+ * lease_granted() sends them.
+ */
+static void claims_flush(struct mobd_agent *a)
+{
+	struct mobd_etcd_cas ops[MOBD_ETCD_TXN_MAX], site = { 0 };
+	size_t i, max = a->c->claim_batch;
+	char skey[256], *sval;
+	struct claim_batch *b;
+	struct claim_req *r;
+	int err;
+
+	if (max < 1)
+		max = 1;
+	if (max > MOBD_ETCD_TXN_MAX)
+		max = MOBD_ETCD_TXN_MAX;
+	while (a->claimq && a->claims_in_flight < CLAIMS_IN_FLIGHT &&
+	       a->lease && !a->lease_doubt) {
+		b = calloc(1, sizeof(*b));
+		if (!b)
+			return;		/* the tick tries again */
+		b->a = a;
+		while ((r = a->claimq) && b->n < max) {
+			a->claimq = r->next;
+			r->next = NULL;
+			if (claim_wanted(a, r))
+				b->r[b->n++] = r;
+			else
+				claim_req_free(r);
+		}
+		if (!a->claimq)
+			a->claimq_tail = &a->claimq;
+		if (!b->n) {
+			free(b);
+			continue;
+		}
+		for (i = 0; i < b->n; i++) {
+			r = b->r[i];
+			ops[i] = (struct mobd_etcd_cas){
+				.key = r->key, .value = r->val,
+				.value_len = strlen(r->val), .lease = a->lease,
+				.expect = r->expect,
+			};
+		}
+		sval = a->site_ok ? NULL : site_value(a, skey, sizeof(skey));
+		if (sval) {
+			b->site = true;
+			site.key = skey;
+			site.value = sval;
+			site.value_len = strlen(sval);
+			site.lease = a->lease;
+		}
+		/* Many claims wait as long as a lease refresh: a loaded
+		 * etcd applies them late, and sending them again costs it,
+		 * and every watcher, the whole lot twice. */
+		r = b->r[0];
+		if (b->n == 1 && !b->site)
+			err = mobd_etcd_cas_put(a->etcd, r->key, r->val,
+						strlen(r->val), a->lease,
+						r->expect, claim_one_sent, b);
+		else
+			err = mobd_etcd_cas_put_many(a->etcd, ops, b->n,
+						     b->site ? &site : NULL,
+						     a->slow_ms, claims_sent,
+						     b);
+		free(sval);
+		if (err) {
+			/* As if etcd had refused them: retried later. */
+			for (i = 0; i < b->n; i++)
+				claim_done(b->r[i], err, false, 0, NULL);
+			free(b);
+			return;
+		}
+		if (b->site)
+			a->site_dirty = false;
+		b->next = a->batches;
+		a->batches = b;
+		a->claims_in_flight++;
+		log_debug("directory: %zu claim(s) in one transaction%s",
+			  b->n, b->site ? ", with our hv key" : "");
+	}
+}
+
+static void flush_timer_cb(int timer, void *opaque)
+{
+	virEventUpdateTimeout(timer, -1);
+	claims_flush(opaque);
+}
+
+/* Claims made in this turn of the event loop go out together after it. */
+static void claims_flush_soon(struct mobd_agent *a)
+{
+	if (a->flush_timer >= 0)
+		virEventUpdateTimeout(a->flush_timer, 0);
 }
 
 /* Give up VM's key (it stopped here). */
@@ -1826,10 +2034,14 @@ static void site_apply(struct mobd_agent *a, const char *name,
 				break;
 			}
 		}
-		if (!strcmp(name, a->c->hypervisor)) {
+		/* Not an old lease's deletion that comes after our new key
+		 * is written (a watch that lags). */
+		if (!strcmp(name, a->c->hypervisor) &&
+		    kv->mod_revision > a->site_rev) {
 			a->site_dirty = true;
 			a->site_ok = false;
 			limbo_lapsed(a);
+			lease_doubt(a);
 		}
 		return;
 	}
@@ -2198,19 +2410,23 @@ static void site_put_done(void *arg, int err, int64_t rev)
 
 	if (err) {
 		a->site_dirty = true;	/* the tick writes it again */
+		if (err == -ENOENT)
+			lease_doubt(a);
 		return;
 	}
 	/* The others see us back now: what we do not claim again in
 	 * 2 x lease-ttl, they drop. */
+	if (rev > a->site_rev)
+		a->site_rev = rev;
 	a->site_ok = true;
 	limbo_confirm(a, true);
 }
 
-static void site_put(struct mobd_agent *a)
+/* Our hv key (in KEY) and its value (malloc'ed; NULL on error). */
+static char *site_value(struct mobd_agent *a, char *key, size_t len)
 {
 	struct mobd_dir_hv h = { 0 };
-	char key[256], ip1[INET6_ADDRSTRLEN], ip2[INET6_ADDRSTRLEN];
-	char *val;
+	char ip1[INET6_ADDRSTRLEN], ip2[INET6_ADDRSTRLEN];
 	int i;
 
 	snprintf(h.name, sizeof(h.name), "%s", a->c->hypervisor);
@@ -2224,15 +2440,36 @@ static void site_put(struct mobd_agent *a)
 	}
 	h.n_pools = i;
 	snprintf(h.version, sizeof(h.version), "%s", MOBD_VERSION);
-	if (mobd_dir_hv_key(a->c->etcd_prefix, h.name, key, sizeof(key)))
-		return;
-	val = mobd_dir_hv_encode(&h);
+	if (mobd_dir_hv_key(a->c->etcd_prefix, h.name, key, len))
+		return NULL;
+	return mobd_dir_hv_encode(&h);
+}
+
+static void site_put(struct mobd_agent *a)
+{
+	char key[256], *val;
+
+	val = site_value(a, key, sizeof(key));
 	if (!val)
 		return;
 	if (!mobd_etcd_put(a->etcd, key, val, strlen(val), a->lease,
 			   site_put_done, a))
 		a->site_dirty = false;
 	free(val);
+}
+
+/*
+ * Send what waits: the claims (with our hv key if it is due), else our
+ * hv key alone, once no claim is in flight: the others never see us back
+ * before the claims we made (they give an owner back in the directory
+ * 2 x lease-ttl to claim its VMs again).
+ */
+static void dir_writes(struct mobd_agent *a)
+{
+	claims_flush(a);
+	if (a->site_dirty && a->lease && !a->lease_doubt && !a->claimq &&
+	    !a->claims_in_flight)
+		site_put(a);
 }
 
 static void claim_all(struct mobd_agent *a)
@@ -2256,16 +2493,19 @@ static void lease_granted(void *arg, int err, int64_t id, int64_t ttl)
 	}
 	a->dir_up = true;
 	a->lease = id;
+	a->lease_doubt = false;
 	a->lease_sure = a->lease_sent + (uint64_t)ttl * 1000;
 	a->site_ok = false;
 	limbo_lapsed(a);	/* a new lease: the old one is gone */
-	a->lease_next = mobd_now_ms() + (uint64_t)ttl * 1000 / 3;
+	a->lease_next = a->lease_sent + (uint64_t)ttl * 1000 / 3;
 	log_info("directory: lease %" PRIx64 " granted (%" PRId64 " s)",
 		 (uint64_t)id, ttl);
 	lease_save(a);
-	site_put(a);
-	/* Every claim was attached to the old lease: write them again. */
+	/* Every claim was attached to the old lease: write them again, in
+	 * as few transactions as they fit, our hv key with the first. */
+	a->site_dirty = true;
 	claim_all(a);
+	dir_writes(a);
 	sweep_own_keys(a);
 }
 
@@ -2291,6 +2531,7 @@ static void lease_refreshed(void *arg, int err, int64_t id, int64_t ttl)
 			   "MoAs", (uint64_t)id);
 		/* The VMs keep their MoAs and bindings; only the keys go. */
 		a->lease = 0;
+		a->lease_doubt = false;
 		a->site_ok = false;
 		limbo_lapsed(a);
 		for (vm = a->vms; vm; vm = vm->next) {
@@ -2304,22 +2545,51 @@ static void lease_refreshed(void *arg, int err, int64_t id, int64_t ttl)
 						       lease_granted, a);
 		return;
 	}
+	/* Alive when etcd took this refresh: if that was after we began to
+	 * doubt it (our hv key deleted by hand, say), what waited can go. */
+	if (a->lease_doubt && a->lease_sent >= a->lease_doubt_at)
+		a->lease_doubt = false;
 	if (!a->lease) {
 		/* The lease of the agent before us lives on: keep it. */
 		a->lease = id;
 		log_info("directory: kept lease %" PRIx64 " of the previous "
 			 "run", (uint64_t)id);
-		site_put(a);
+		a->site_dirty = true;
 		claim_all(a);
 		/* Whatever the previous run claimed and we do not run. */
 		sweep_own_keys(a);
 	}
-	if (a->site_dirty)
-		site_put(a);
+	dir_writes(a);
 	a->lease_sure = a->lease_sent + (uint64_t)ttl * 1000;
 	if (a->site_ok)
 		limbo_confirm(a, false);	/* it never lapsed */
-	a->lease_next = mobd_now_ms() + (uint64_t)ttl * 1000 / 3;
+	/* A third of the TTL after the last one left, not after its answer:
+	 * a late answer must not space the refreshes etcd sees further. */
+	a->lease_next = a->lease_doubt ? mobd_now_ms() :
+			a->lease_sent + (uint64_t)ttl * 1000 / 3;
+}
+
+static void lease_tick(struct mobd_agent *a, uint64_t now);
+
+/*
+ * Our hv key went (etcd deletes it with the lease), or etcd refused a
+ * write for want of our lease: ask whether the lease lives now rather
+ * than at the next refresh, and hold the writes that would fail under a
+ * lapsed one.  A refresh that is only late or lost says nothing of the
+ * kind: the lease lives until etcd says otherwise (TTL 0).
+ */
+static void lease_doubt(struct mobd_agent *a)
+{
+	uint64_t now = mobd_now_ms();
+
+	if (!dir_mode(a) || !a->lease || a->lease_doubt)
+		return;
+	a->lease_doubt = true;
+	a->lease_doubt_at = now;
+	log_info("directory: lease %" PRIx64 " may have lapsed; asking etcd",
+		 (uint64_t)a->lease);
+	a->lease_next = now;
+	lease_tick(a, now);
 }
 
 static void lease_tick(struct mobd_agent *a, uint64_t now)
@@ -2533,8 +2803,7 @@ static void tick(int timer, void *opaque)
 			else
 				dir_start(a);
 		}
-		if (a->site_dirty && a->lease)
-			site_put(a);
+		dir_writes(a);
 		orphans_tick(a, now);
 		limbo_tick(a, now);
 		mig_tick(a, now);
@@ -2881,6 +3150,8 @@ int mobd_agent_new(struct mobd_agent **ap, const struct mobd_config *c,
 	a->c = c;
 	a->dp = *dp;
 	a->tick = -1;
+	a->flush_timer = -1;
+	a->claimq_tail = &a->claimq;
 	a->started = time(NULL);
 	a->list_gen = 1;
 	err = mobd_pool_new(&a->pool, c->pools, c->n_pools,
@@ -2896,6 +3167,12 @@ int mobd_agent_new(struct mobd_agent **ap, const struct mobd_config *c,
 		};
 		int i;
 
+		/* A late refresh still counts; one given up on may never
+		 * reach etcd, and a loaded etcd answers late. */
+		a->slow_ms = c->lease_ttl * 1000 / 2;
+		if (a->slow_ms < c->etcd_timeout_ms)
+			a->slow_ms = c->etcd_timeout_ms;
+		o.lease_timeout_ms = a->slow_ms;
 		for (i = 0; i < c->n_etcd; i++)
 			eps[i] = c->etcd[i];
 		err = mobd_etcd_new(&a->etcd, &o);
@@ -2953,6 +3230,9 @@ int mobd_agent_start(struct mobd_agent *a)
 	a->tick = virEventAddTimeout(TICK_MS, tick, a, NULL);
 	if (a->tick < 0)
 		return -ENOMEM;
+	a->flush_timer = virEventAddTimeout(-1, flush_timer_cb, a, NULL);
+	if (a->flush_timer < 0)
+		return -ENOMEM;
 	a->started_ok = true;
 	a->next_reconcile = mobd_now_ms() + RECONCILE_EVERY_MS;
 	if (dir_mode(a)) {
@@ -2965,6 +3245,8 @@ int mobd_agent_start(struct mobd_agent *a)
 
 void mobd_agent_free(struct mobd_agent *a)
 {
+	struct claim_batch *cb;
+	struct claim_req *cr;
 	struct incoming *in;
 	struct mig *g;
 	struct limbo *p;
@@ -2977,10 +3259,22 @@ void mobd_agent_free(struct mobd_agent *a)
 		return;
 	if (a->tick >= 0)
 		virEventRemoveTimeout(a->tick);
+	if (a->flush_timer >= 0)
+		virEventRemoveTimeout(a->flush_timer);
 	if (a->watch)
 		mobd_etcd_watch_cancel(a->watch);
 	/* No callbacks after this: they would find a freed agent. */
 	mobd_etcd_free(a->etcd);
+	while ((cr = a->claimq)) {
+		a->claimq = cr->next;
+		claim_req_free(cr);
+	}
+	while ((cb = a->batches)) {
+		a->batches = cb->next;
+		while (cb->n)
+			claim_req_free(cb->r[--cb->n]);
+		free(cb);
+	}
 	while ((vm = a->vms)) {
 		a->vms = vm->next;
 		free(vm);

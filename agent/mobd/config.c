@@ -738,6 +738,7 @@ void mobd_config_defaults(struct mobd_config *c)
 	c->lease_ttl = 10;
 	c->moa_hold = 30;
 	c->orphan_hold = 600;
+	c->claim_batch = 64;
 }
 
 int mobd_config_parse(struct mobd_config *c, FILE *f, const char *name,

@@ -103,6 +103,9 @@ struct mobd_config {
 	unsigned int lease_ttl;			/* seconds */
 	unsigned int moa_hold;			/* seconds */
 	unsigned int orphan_hold;		/* seconds, 0: none */
+	/* Claims in one etcd transaction, at most (not in the file: 64,
+	 * within etcd's --max-txn-ops of 128; tests make it smaller). */
+	unsigned int claim_batch;
 };
 
 /* Every default; the host name as the hypervisor name. */

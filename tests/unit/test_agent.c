@@ -23,6 +23,7 @@
 #include "config.h"
 #include "etcdrun.h"
 #include "log.h"
+#include "slowproxy.h"
 #include "virt.h"
 #include "suites.h"
 
@@ -828,6 +829,11 @@ END_TEST
 
 static struct etcdrun etcd;
 
+/* Set before two_start*(), reset by two_stop(): the URL hv2 knows etcd
+ * by (a slowproxy's), and claim_batch for both agents (0: default). */
+static const char *hv2_etcd;
+static unsigned int claim_batch;
+
 /* Hypervisor HV's configuration: lease-ttl TTL, and EXTRA lines. */
 static char *dir_conf(int hv, int ttl, const char *extra)
 {
@@ -841,7 +847,8 @@ static char *dir_conf(int hv, int ttl, const char *extra)
 		"home = fd99::/64 gateway fe80::1\n"
 		"etcd = %s\nlease-ttl = %d\nstate-dir = %s/build/unit-etcd/hv%d-%d\n"
 		"%s",
-		hv, hv, hv, etcd.url, ttl, cwd, hv, getpid(), extra), 0);
+		hv, hv, hv, hv == 2 && hv2_etcd ? hv2_etcd : etcd.url, ttl, cwd,
+		hv, getpid(), extra), 0);
 	return s;
 }
 
@@ -864,7 +871,9 @@ static void two_start_conf(struct two *t, int ttl, const char *extra)
 	char *conf;
 	int i;
 
-	ck_assert_msg(!etcdrun_start(&etcd), "etcd did not start");
+	/* A test that needs etcd's port first starts it itself. */
+	if (etcd.pid <= 0)
+		ck_assert_msg(!etcdrun_start(&etcd), "etcd did not start");
 	loop_init();
 	if (system("mkdir -p build/unit-etcd"))
 		ck_abort_msg("mkdir");
@@ -872,6 +881,8 @@ static void two_start_conf(struct two *t, int ttl, const char *extra)
 		conf = dir_conf(i + 1, ttl, extra);
 		load_config(&t->c[i], conf);
 		free(conf);
+		if (claim_batch)
+			t->c[i].claim_batch = claim_batch;
 		mkdir(t->c[i].state_dir, 0700);
 		t->dp[i] = fake_dp(&t->f[i]);
 		ck_assert_int_eq(mobd_agent_new(&t->a[i], &t->c[i], &t->dp[i]), 0);
@@ -891,6 +902,8 @@ static void two_stop(struct two *t)
 	mobd_agent_free(t->a[0]);
 	mobd_agent_free(t->a[1]);
 	etcdrun_stop(&etcd);
+	hv2_etcd = NULL;
+	claim_batch = 0;
 }
 
 START_TEST(test_dir_share_and_move)
@@ -1098,15 +1111,15 @@ END_TEST
 
 /*
  * A blocking POST to etcd's JSON gateway, outside the agents, retried
- * while etcd starts.  The revision in the reply's header; -1 if etcd
- * refused the request (a lease already gone, say).
+ * while etcd starts.  The reply; NULL if etcd refused the request (a
+ * lease already gone, say).
  */
-static int64_t etcd_post(const char *path, const char *body)
+static struct json_object *etcd_post_json(const char *path,
+					  const char *body)
 {
-	struct json_object *o, *h, *r;
+	struct json_object *o;
 	long status = 0, end = ms_now() + 10000;
 	char url[160], *reply = NULL;
-	int64_t rev = -1;
 	size_t len = 0;
 	CURLcode rc;
 	FILE *out;
@@ -1135,11 +1148,20 @@ static int64_t etcd_post(const char *path, const char *body)
 		usleep(100000);
 	}
 	o = status == 200 ? json_tokener_parse(reply) : NULL;
+	free(reply);
+	return o;
+}
+
+/* The same; the revision in the reply's header, -1 if refused. */
+static int64_t etcd_post(const char *path, const char *body)
+{
+	struct json_object *o = etcd_post_json(path, body), *h, *r;
+	int64_t rev = -1;
+
 	if (json_object_object_get_ex(o, "header", &h) &&
 	    json_object_object_get_ex(h, "revision", &r))
 		rev = json_object_get_int64(r);	/* a JSON string */
 	json_object_put(o);
-	free(reply);
 	return rev;
 }
 
@@ -1479,6 +1501,252 @@ START_TEST(test_dir_lapse_compacted)
 	ck_assert_int_eq(t.f[0].dels, dels);
 	ck_assert_str_eq(moa_of(&t.f[0], "10.99.0.11", NULL), "10.2.1.1");
 	two_stop(&t);
+}
+END_TEST
+
+/*
+ * Bursts.  Claims made together go to etcd in few transactions, and a
+ * hypervisor's hv key never before its claims.
+ */
+
+static const char *b64(const char *s, char *buf, size_t len)
+{
+	static const char t[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(s), i, o = 0;
+	uint32_t v;
+
+	ck_assert_uint_lt((n + 2) / 3 * 4, len);
+	for (i = 0; i < n; i += 3) {
+		v = (uint32_t)(unsigned char)s[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)(unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		buf[o++] = t[v >> 18 & 63];
+		buf[o++] = t[v >> 12 & 63];
+		buf[o++] = i + 1 < n ? t[v >> 6 & 63] : '=';
+		buf[o++] = i + 2 < n ? t[v & 63] : '=';
+	}
+	buf[o] = 0;
+	return buf;
+}
+
+/* The mod_revisions of the keys under PREFIX in etcd (up to MAX); how many. */
+static int etcd_mod_revs(const char *prefix, int64_t *mod, int max)
+{
+	char body[256], k[96], e[96], end[64];
+	struct json_object *o, *kvs, *v;
+	int i, n = 0;
+
+	snprintf(end, sizeof(end), "%s", prefix);
+	end[strlen(end) - 1]++;
+	snprintf(body, sizeof(body), "{\"key\":\"%s\",\"range_end\":\"%s\"}",
+		 b64(prefix, k, sizeof(k)), b64(end, e, sizeof(e)));
+	o = etcd_post_json("/v3/kv/range", body);
+	ck_assert_ptr_nonnull(o);
+	if (json_object_object_get_ex(o, "kvs", &kvs)) {
+		n = (int)json_object_array_length(kvs);
+		ck_assert_int_le(n, max);
+		for (i = 0; i < n; i++) {
+			ck_assert(json_object_object_get_ex(
+				json_object_array_get_idx(kvs, i),
+				"mod_revision", &v));
+			mod[i] = json_object_get_int64(v); /* a JSON string */
+		}
+	}
+	json_object_put(o);
+	return n;
+}
+
+static int cmp_i64(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Into how many revisions N keys were written, and the most in one. */
+static int revisions(int64_t *mod, int n, int *most)
+{
+	int i, runs = 0, run = 0;
+
+	qsort(mod, n, sizeof(*mod), cmp_i64);
+	*most = 0;
+	for (i = 0; i < n; i++) {
+		if (!i || mod[i] != mod[i - 1]) {
+			runs++;
+			run = 0;
+		}
+		if (++run > *most)
+			*most = run;
+	}
+	return runs;
+}
+
+/* N VMs (10.99.0.100 and up, ports 0 and up) learned in one turn. */
+static void learn_many(struct mobd_agent *a, int n)
+{
+	uint8_t mac[6] = { 0x52, 0x54, 0, 0, 1, 0 };
+	struct mob_msg m;
+	char hoa[32];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(hoa, sizeof(hoa), "10.99.0.%d", 100 + i);
+		mac[5] = (uint8_t)i;
+		m = neigh_event(hoa, "10.99.0.1", i, mac);
+		mobd_agent_kernel_event(a, &m);
+	}
+}
+
+/* Each agent's hv key is there, as the other sees it. */
+static bool sites_up(void *arg)
+{
+	struct two *t = arg;
+	bool up1, up2;
+
+	orphans_of(t->a[1], "hv1", &up1);
+	orphans_of(t->a[0], "hv2", &up2);
+	return up1 && up2;
+}
+
+struct many {
+	struct two *t;
+	int owner;		/* 0: hv1, 1: hv2 */
+	int n;
+	int64_t old_lease;	/* the owner's lease must differ */
+};
+
+static int owned_count(struct mobd_agent *a)
+{
+	struct json_object *arr = mobd_agent_show(a, "vms"), *v;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < json_object_array_length(arr); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(arr, i),
+					      "state", &v) &&
+		    !strcmp(json_object_get_string(v), "owned"))
+			n++;
+	json_object_put(arr);
+	return n;
+}
+
+/* The owner owns all N (under a new lease), the other binds all N. */
+static bool many_done(void *arg)
+{
+	struct many *m = arg;
+	struct want_orphans wo = { m->t->a[!m->owner],
+				   m->owner ? "hv2" : "hv1", 0, true };
+
+	return owned_count(m->t->a[m->owner]) == m->n &&
+	       m->t->f[!m->owner].n == m->n && orphans_are(&wo) &&
+	       (!m->old_lease || lease_of(&m->t->c[m->owner]) != m->old_lease);
+}
+
+/* 20 new VMs at once, 8 claims a transaction at most: 3 transactions. */
+START_TEST(test_dir_claims_batched)
+{
+	struct two t = { 0 };
+	struct many m = { &t, 0, 20, 0 };
+	int64_t mod[32];
+	int n, runs, most;
+
+	claim_batch = 8;
+	two_start(&t);
+	ck_assert_msg(run_until(sites_up, &t, 5000), "no hv keys");
+	learn_many(t.a[0], m.n);
+	ck_assert_msg(run_until(many_done, &m, 5000),
+		      "hv1 owns %d of %d, hv2 binds %d", owned_count(t.a[0]),
+		      m.n, t.f[1].n);
+	n = etcd_mod_revs("/mob/vm/", mod, 32);
+	ck_assert_int_eq(n, m.n);
+	runs = revisions(mod, n, &most);
+	ck_assert_msg(runs == 3 && most == 8, "%d claims written in %d "
+		      "revisions, %d at most in one", n, runs, most);
+	two_stop(&t);
+}
+END_TEST
+
+/*
+ * hv2's lease goes under it: it claims its 10 VMs again, 4 a transaction
+ * at most, its hv key in the first (not before: hv1 would start counting
+ * 2 x lease-ttl for VMs not claimed yet; not after: under a lease with
+ * VM keys and no hv key, a lapse would not look like one).  hv1 keeps
+ * its bindings throughout.
+ */
+START_TEST(test_dir_relet_batched)
+{
+	struct two t = { 0 };
+	struct many m = { &t, 1, 10, 0 };
+	int64_t mod[32], hv;
+	int n, runs, most, sets, dels;
+
+	claim_batch = 4;
+	two_start_conf(&t, 2, "");
+	ck_assert_msg(run_until(sites_up, &t, 5000), "no hv keys");
+	learn_many(t.a[1], m.n);
+	ck_assert_msg(run_until(many_done, &m, 5000), "hv2 owns %d of %d",
+		      owned_count(t.a[1]), m.n);
+	run_for(300);
+	sets = t.f[0].sets;
+	dels = t.f[0].dels;
+	m.old_lease = lease_of(&t.c[1]);
+	ck_assert_int_gt(m.old_lease, 0);
+	revoke_lease(m.old_lease);
+	ck_assert_msg(run_until(many_done, &m, 8000), "hv2 owns %d of %d "
+		      "again", owned_count(t.a[1]), m.n);
+	n = etcd_mod_revs("/mob/vm/", mod, 32);
+	ck_assert_int_eq(n, m.n);
+	ck_assert_int_eq(etcd_mod_revs("/mob/hv/hv2", &hv, 1), 1);
+	runs = revisions(mod, n, &most);
+	ck_assert_msg(runs == 3 && most == 4, "%d claims written in %d "
+		      "revisions, %d at most in one", n, runs, most);
+	ck_assert_msg(hv == mod[0], "hv key at revision %lld, the first "
+		      "claims at %lld", (long long)hv, (long long)mod[0]);
+	ck_assert_int_eq(t.f[0].sets, sets);
+	ck_assert_int_eq(t.f[0].dels, dels);
+	two_stop(&t);
+}
+END_TEST
+
+static bool hv2_down(void *arg)
+{
+	bool up;
+
+	orphans_of(arg, "hv2", &up);
+	return !up;
+}
+
+/*
+ * etcd takes longer than etcd-timeout to read hv2's requests, as when it
+ * is starved of CPU: a refresh given up on after etcd-timeout would never
+ * reach it, and the lease would lapse.  Refreshes wait for half the
+ * lease's TTL: the lease lives, hv2 stays up.
+ */
+START_TEST(test_dir_slow_refresh)
+{
+	struct two t = { 0 };
+	struct slowproxy p;
+	int64_t id;
+
+	ck_assert_msg(!etcdrun_start(&etcd), "etcd did not start");
+	ck_assert_int_eq(slowproxy_start(&p, etcd.client_port), 0);
+	hv2_etcd = p.url;
+	two_start_conf(&t, 3, "etcd-timeout = 300\n");
+	ck_assert_msg(run_until(sites_up, &t, 5000), "no hv keys");
+	run_for(300);
+	id = lease_of(&t.c[1]);
+	ck_assert_int_gt(id, 0);
+	/* 2 x lease-ttl of requests read 700 ms late. */
+	slowproxy_delay(&p, 700);
+	ck_assert_msg(!run_until(hv2_down, t.a[0], 6000),
+		      "hv2's lease lapsed while etcd was slow");
+	ck_assert_int_eq(lease_of(&t.c[1]), id);
+	slowproxy_delay(&p, 0);
+	two_stop(&t);
+	slowproxy_stop(&p);
 }
 END_TEST
 
@@ -1942,6 +2210,9 @@ Suite *agent_suite(void)
 	tcase_add_loop_test(tc, test_dir_orphan_hold, 0, 2);
 	tcase_add_test(tc, test_dir_orphan_claimed_here);
 	tcase_add_test(tc, test_dir_lapse_compacted);
+	tcase_add_test(tc, test_dir_claims_batched);
+	tcase_add_test(tc, test_dir_relet_batched);
+	tcase_add_test(tc, test_dir_slow_refresh);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("migration");
 	tcase_set_timeout(tc, 60);
