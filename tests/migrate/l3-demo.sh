@@ -998,6 +998,7 @@ awk -F'\t' 'NR > 1 && $6 != "-" {
 		ph[$1]++; pl[$1] += $6; if ($8 != "") { pv[$1] += $8; pvn[$1]++ }
 		if ($12 != "-" && $12 != "") { pt[$1] += $12; ptn[$1]++ }
 		if ($13 != "-" && $13 != "") { fl = fl sep $13; sep = " / " }
+		if ($8 != "" && $8 != "-") { ex[$1] += $6 - $8; exn[$1]++ }
 		iv[$5] = 1
 	}
 	END {
@@ -1016,6 +1017,10 @@ awk -F'\t' 'NR > 1 && $6 != "-" {
 		if (ptn["L2"] && ptn["L3"])
 			printf "all intervals, probes lost or answered > 1 s late: L2 %.0f ms, L3 %.0f ms: overhead %+.0f ms\n",
 				pt["L2"] / ptn["L2"], pt["L3"] / ptn["L3"], pt["L3"] / ptn["L3"] - pt["L2"] / ptn["L2"]
+		if (exn["L2"] || exn["L3"])
+			printf "lost beyond the libvirt downtime (mean of lost - libvirt; resolution: the probe interval): L2 %s, L3 %s\n",
+				exn["L2"] ? sprintf("%+.0f ms", ex["L2"] / exn["L2"]) : "-",
+				exn["L3"] ? sprintf("%+.0f ms", ex["L3"] / exn["L3"]) : "-"
 		if (fl != "")
 			printf "flip (the destination kernel binds the VM locally, ms after its first RARP or Resumed Migrated, whichever came first): %s\n", fl
 	}' "$rounds_tsv" | indent "MEASURE "
