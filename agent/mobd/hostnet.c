@@ -352,13 +352,57 @@ int mobd_hostnet_route_del(struct mobd_hostnet *h, uint32_t ifindex,
 	return route_change(h, ifindex, family, hoa, false);
 }
 
+/*
+ * Add (replacing) or delete one neighbour entry of ADDR on IFINDEX: a
+ * proxy entry (PROXY), or ADDR at MAC, permanent.  0 or -errno.
+ */
+static int neigh_send(struct mobd_hostnet *h, uint32_t ifindex, int family,
+		      const union mob_ip *addr, const uint8_t *mac, bool proxy,
+		      bool add)
+{
+	struct nl_addr *dst, *ll = NULL;
+	struct nl_msg *msg = NULL;
+	struct rtnl_neigh *n;
+	int err;
+
+	n = rtnl_neigh_alloc();
+	dst = host_addr(family, addr);
+	if (add && mac)
+		ll = nl_addr_build(AF_LLC, mac, 6);
+	if (!n || !dst || (add && mac && !ll)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	rtnl_neigh_set_ifindex(n, (int)ifindex);
+	rtnl_neigh_set_family(n, family);
+	if (proxy)
+		rtnl_neigh_set_flags(n, NTF_PROXY);
+	err = nlerr_to_errno(rtnl_neigh_set_dst(n, dst));
+	if (err)
+		goto out;
+	if (ll) {
+		rtnl_neigh_set_lladdr(n, ll);
+		rtnl_neigh_set_state(n, NUD_PERMANENT);
+	}
+	if (add)
+		err = rtnl_neigh_build_add_request(n, NLM_F_CREATE |
+						   NLM_F_REPLACE, &msg);
+	else
+		err = rtnl_neigh_build_delete_request(n, 0, &msg);
+	err = nlerr_to_errno(err);
+	if (!err)
+		err = talk(h, msg);
+out:
+	nl_addr_put(ll);
+	nl_addr_put(dst);
+	rtnl_neigh_put(n);
+	return err;
+}
+
 static int proxy_change(struct mobd_hostnet *h, uint32_t ifindex, int family,
 			const union mob_ip *addr, bool add)
 {
 	char buf[INET6_ADDRSTRLEN];
-	struct rtnl_neigh *n;
-	struct nl_addr *dst;
-	struct nl_msg *msg = NULL;
 	int err;
 
 	if (family == AF_INET)
@@ -367,25 +411,7 @@ static int proxy_change(struct mobd_hostnet *h, uint32_t ifindex, int family,
 		return -EAFNOSUPPORT;
 	if (!ifindex)
 		return add ? -ENODEV : 0;
-	n = rtnl_neigh_alloc();
-	dst = host_addr(AF_INET6, addr);
-	if (!n || !dst) {
-		err = -ENOMEM;
-		goto out;
-	}
-	rtnl_neigh_set_ifindex(n, (int)ifindex);
-	rtnl_neigh_set_family(n, AF_INET6);
-	rtnl_neigh_set_flags(n, NTF_PROXY);
-	err = nlerr_to_errno(rtnl_neigh_set_dst(n, dst));
-	if (err)
-		goto out;
-	if (add)
-		err = rtnl_neigh_build_add_request(n, NLM_F_REPLACE, &msg);
-	else
-		err = rtnl_neigh_build_delete_request(n, 0, &msg);
-	err = nlerr_to_errno(err);
-	if (!err)
-		err = talk(h, msg);
+	err = neigh_send(h, ifindex, AF_INET6, addr, NULL, true, add);
 	if (add && err == -EEXIST)
 		err = 0;
 	if (!add && (err == -ENOENT || err == -ENODEV))
@@ -398,9 +424,6 @@ static int proxy_change(struct mobd_hostnet *h, uint32_t ifindex, int family,
 		log_debug("neighbour proxy %s on ifindex %u %s",
 			  ntop(family, addr, buf), ifindex,
 			  add ? "added" : "deleted");
-out:
-	nl_addr_put(dst);
-	rtnl_neigh_put(n);
 	return err;
 }
 
@@ -428,39 +451,13 @@ static int neigh_change(struct mobd_hostnet *h, uint32_t ifindex, int family,
 			const union mob_ip *addr, const uint8_t *mac)
 {
 	char buf[INET6_ADDRSTRLEN];
-	struct nl_addr *dst, *ll = NULL;
-	struct nl_msg *msg = NULL;
-	struct rtnl_neigh *n;
 	int err;
 
 	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (!ifindex)
 		return mac ? -ENODEV : 0;
-	n = rtnl_neigh_alloc();
-	dst = host_addr(family, addr);
-	if (mac)
-		ll = nl_addr_build(AF_LLC, mac, 6);
-	if (!n || !dst || (mac && !ll)) {
-		err = -ENOMEM;
-		goto out;
-	}
-	rtnl_neigh_set_ifindex(n, (int)ifindex);
-	rtnl_neigh_set_family(n, family);
-	err = nlerr_to_errno(rtnl_neigh_set_dst(n, dst));
-	if (err)
-		goto out;
-	if (mac) {
-		rtnl_neigh_set_lladdr(n, ll);
-		rtnl_neigh_set_state(n, NUD_PERMANENT);
-		err = rtnl_neigh_build_add_request(n, NLM_F_CREATE |
-						   NLM_F_REPLACE, &msg);
-	} else {
-		err = rtnl_neigh_build_delete_request(n, 0, &msg);
-	}
-	err = nlerr_to_errno(err);
-	if (!err)
-		err = talk(h, msg);
+	err = neigh_send(h, ifindex, family, addr, mac, false, mac != NULL);
 	if (!mac && (err == -ENOENT || err == -ENODEV))
 		err = 0;
 	if (err)
@@ -471,10 +468,6 @@ static int neigh_change(struct mobd_hostnet *h, uint32_t ifindex, int family,
 		log_debug("neighbour %s on ifindex %u %s",
 			  ntop(family, addr, buf), ifindex,
 			  mac ? "added" : "deleted");
-out:
-	nl_addr_put(ll);
-	nl_addr_put(dst);
-	rtnl_neigh_put(n);
 	return err;
 }
 
