@@ -271,6 +271,10 @@ static int site_show(int argc, char **argv)
 	if (int_of(o, "orphaned", 0))
 		fprintf(mobctl_out, " orphaned %" PRId64,
 			int_of(o, "orphaned", 0));
+	if (int_of(o, "claims_queued", 0) || int_of(o, "claims_in_flight", 0))
+		fprintf(mobctl_out, " claims queued %" PRId64 " in-flight %"
+			PRId64, int_of(o, "claims_queued", 0),
+			int_of(o, "claims_in_flight", 0));
 	fprintf(mobctl_out, " libvirt %s\n", str_of(o, "libvirt"));
 	if (json_object_object_get_ex(o, "sites", &arr)) {
 		for (i = 0; i < json_object_array_length(arr); i++) {

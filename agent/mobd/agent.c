@@ -3475,6 +3475,23 @@ static void show_lapsed_sites(struct mobd_agent *a, struct json_object *arr)
 	}
 }
 
+/* Claims not sent yet, and sent but not answered. */
+static void show_claims(struct mobd_agent *a, struct json_object *top)
+{
+	const struct claim_batch *b;
+	const struct claim_req *r;
+	size_t queued = 0, sent = 0;
+
+	for (r = a->claimq; r; r = r->next)
+		queued++;
+	for (b = a->batches; b; b = b->next)
+		sent += b->n;
+	json_object_object_add(top, "claims_queued",
+			       json_object_new_uint64(queued));
+	json_object_object_add(top, "claims_in_flight",
+			       json_object_new_uint64(sent));
+}
+
 static struct json_object *show_sites(struct mobd_agent *a)
 {
 	struct json_object *top = json_object_new_object(), *arr, *o, *p;
@@ -3498,6 +3515,7 @@ static struct json_object *show_sites(struct mobd_agent *a)
 				       json_object_new_uint64(a->n_dir));
 		json_object_object_add(top, "orphaned",
 				       json_object_new_uint64(a->n_orphans));
+		show_claims(a, top);
 	}
 	json_object_object_add(top, "libvirt",
 			       jstr(a->virt_none ? "none" : a->virt_synced ?

@@ -437,6 +437,18 @@ static const char *vm_state(struct mobd_agent *a, const char *hoa)
 	return buf;
 }
 
+/* "claims_queued" or "claims_in_flight" of "site show", -1 if absent. */
+static int claims_count(struct mobd_agent *a, const char *key)
+{
+	struct json_object *o = mobd_agent_show(a, "sites"), *v;
+	int n = -1;
+
+	if (json_object_object_get_ex(o, key, &v))
+		n = json_object_get_int(v);
+	json_object_put(o);
+	return n;
+}
+
 static const uint8_t mac1[6] = { 0x52, 0x54, 0, 0, 0, 1 };
 static const uint8_t mac2[6] = { 0x52, 0x54, 0, 0, 0, 2 };
 
@@ -1657,9 +1669,14 @@ START_TEST(test_dir_claims_batched)
 	two_start(&t);
 	ck_assert_msg(run_until(sites_up, &t, 5000), "no hv keys");
 	learn_many(t.a[0], m.n);
+	/* Queued, not sent yet: "site show" says so. */
+	ck_assert_int_eq(claims_count(t.a[0], "claims_queued"), m.n);
+	ck_assert_int_eq(claims_count(t.a[0], "claims_in_flight"), 0);
 	ck_assert_msg(run_until(many_done, &m, 5000),
 		      "hv1 owns %d of %d, hv2 binds %d", owned_count(t.a[0]),
 		      m.n, t.f[1].n);
+	ck_assert_int_eq(claims_count(t.a[0], "claims_queued"), 0);
+	ck_assert_int_eq(claims_count(t.a[0], "claims_in_flight"), 0);
 	n = etcd_mod_revs("/mob/vm/", mod, 32);
 	ck_assert_int_eq(n, m.n);
 	runs = revisions(mod, n, &most);

@@ -1832,6 +1832,7 @@ static void fake_agent_stop(struct fake_agent *f, const char *want_request)
 static const char site_reply[] =
 	"{\"hypervisor\":\"hv1\",\"mode\":\"directory\",\"directory\":\"up\","
 	"\"synced\":true,\"revision\":42,\"vms\":3,\"orphaned\":0,"
+	"\"claims_queued\":5,\"claims_in_flight\":8,"
 	"\"libvirt\":\"connected\",\"sites\":["
 	"{\"name\":\"hv1\",\"self\":true,\"up\":true,\"since\":0,"
 	"\"version\":\"0.1.0\",\"pools\":[\"10.1.1.0/24\"],\"vms\":2,\"orphaned\":0},"
@@ -1850,7 +1851,7 @@ START_TEST(test_agent_site_migrations)
 	fake_agent_stop(&f, "show sites\n");
 	ck_assert_str_eq(out_text(),
 		"hypervisor hv1 mode directory directory up revision 42 vms 3 "
-		"libvirt connected\n"
+		"claims queued 5 in-flight 8 libvirt connected\n"
 		"  hv1 (self) vms 2 version 0.1.0 pool 10.1.1.0/24\n"
 		"  hv2 vms 1 version 0.1.0 pool 10.2.1.0/24\n"
 		"  migrating 10.99.0.11 (vm web1) to hv2 moa 10.2.1.7\n"
