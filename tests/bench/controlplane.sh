@@ -70,6 +70,12 @@
 #   BENCH_AGENT_CONF=       extra mobd.conf lines for every agent, ';'
 #                           between lines (e.g. "etcd-timeout = 10000"),
 #                           for experiments; the default is mobd's own
+#                           (and log level warning, unless it sets one)
+#   BENCH_MOBD_B=           a second mobd binary (under the worktree, which
+#                           the guest sees) to compare with build/agent/mobd
+#                           side by side in one boot: each size runs once
+#                           with each, alternating which goes first, and
+#                           every size in the JSON says which ("a", "b")
 # Prints a table and writes $MOB_LAB_OUT/bench-controlplane.json (raw
 # samples, medians, parameters, kernel); agent logs with anything in them
 # go to $MOB_LAB_OUT/bench-controlplane/.
@@ -107,7 +113,14 @@ if [ "$BENCH_BURST" -gt 250 ]; then
 	exit 2
 fi
 
-MOBD=$W/build/agent/mobd
+MOBD_A=$W/build/agent/mobd
+MOBD=$MOBD_A
+MOBD_B=${BENCH_MOBD_B:-}
+if [ -n "$MOBD_B" ] && [ ! -x "$MOBD_B" ]; then
+	echo "controlplane: BENCH_MOBD_B: '$MOBD_B' is not an executable file the guest sees" >&2
+	exit 2
+fi
+AGENT_TAG=
 ANNOUNCE=$W/build/labtools/announce
 ETCD=http://10.250.0.2:2379
 # tmpfs in the guest: the monitors write here without touching 9p.
@@ -300,8 +313,9 @@ start_agents() {
 			etcd = $ETCD
 			control-socket = $RUN/hv$i.sock
 			state-dir = $RUN/hv$i
-			log-level = warning
 		EOF
+		grep -q 'log-level' <<<"$BENCH_AGENT_CONF" ||
+			echo "log-level = warning" >>"$RUN/hv$i.conf"
 		tr ';' '\n' <<<"$BENCH_AGENT_CONF" >>"$RUN/hv$i.conf"
 		# mobd's lines carry no time: stamp them, to tell which phase
 		# they belong to.  Through a FIFO, not >(...): the guest has no
@@ -695,7 +709,7 @@ run_size() {
 	N=$1
 	READY=()
 	rm -f "$TMP/moves.jsonl" "$TMP/burst.json" "$TMP/learn.json"
-	pretty "N=$N: router, etcd, $N hypervisors"
+	pretty "N=$N: router, etcd, $N hypervisors${AGENT_TAG:+, agent $AGENT_TAG ($MOBD)}"
 	t=$(now)
 	setup_topology
 	start_etcd
@@ -751,7 +765,8 @@ run_size() {
 	jq -n -c --argjson n "$N" --argjson put "$(jarr $rtt_put)" \
 		--argjson range "$(jarr $rtt_range)" --argjson moves "$moves" \
 		--argjson learn "$learn" --argjson burst "$burst" --argjson mem "$mem" \
-		--argjson setup "$t_setup" --argjson mem_end "$(mem_json)" "$STATS"'
+		--argjson setup "$t_setup" --argjson mem_end "$(mem_json)" \
+		--arg agent "$AGENT_TAG" "$STATS"'
 		($put | med) as $rt |
 		($moves | map(select(.last_other_ms != null) | .last_other_ms)) as $last |
 		def rts: if . != null and $rt != null and $rt > 0 then . / $rt | r1 else null end;
@@ -765,7 +780,8 @@ run_size() {
 		 move_cpu_ms_median: {etcd: ($moves | map(.etcd_cpu_ms // empty) | med),
 			agents: ($moves | map(.agents_cpu_ms // empty) | med)},
 		 learn_burst: $learn, learn_burst_rtts: ($learn.last_other_ms | rts),
-		 move_burst: $burst, move_burst_rtts: ($burst.last_other_ms | rts)}' >>"$TMP/sizes.jsonl"
+		 move_burst: $burst, move_burst_rtts: ($burst.last_other_ms | rts)} +
+		(if $agent != "" then {agent: $agent} else {} end)' >>"$TMP/sizes.jsonl"
 	# Agent, monitor and etcd logs with anything in them, for the record.
 	for ((k = 1; k <= N; k++)); do
 		[ -s "$TMP/mobd-hv$k.log" ] && cp "$TMP/mobd-hv$k.log" "$LOGS/N$N-mobd-hv$k.log"
@@ -780,12 +796,30 @@ t_start=$SECONDS
 rm -f "$TMP/sizes.jsonl"
 echo "controlplane: kernel $KVER, $(nproc) cpus, $(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo) MiB;" \
 	"sizes: $BENCH_HVS; $BENCH_MOVES moves each; burst of $BENCH_BURST VMs at N = ${BENCH_BURST_HVS:-none}"
-for n in $BENCH_HVS; do
-	t=$SECONDS
-	run_size "$n" || echo "controlplane: size $n failed"
-	pretty "N=$n: done in $((SECONDS - t)) s; tearing down"
+one_size() { # N
+	local t=$SECONDS
+	run_size "$1" || echo "controlplane: size $1 failed"
+	pretty "N=$1: done in $((SECONDS - t)) s; tearing down"
 	teardown
+}
+
+k=0
+for n in $BENCH_HVS; do
+	if [ -z "$MOBD_B" ]; then
+		one_size "$n"
+		continue
+	fi
+	# A then B, then B then A: a drift of the host's load over the run
+	# falls on both alike.
+	for tag in $( ((k++ % 2)) && echo b a || echo a b); do
+		AGENT_TAG=$tag
+		MOBD=$MOBD_A
+		[ "$tag" = a ] || MOBD=$MOBD_B
+		one_size "$n"
+	done
 done
+AGENT_TAG=
+MOBD=$MOBD_A
 
 # The whole result, and a table.
 # shellcheck disable=SC2086 # word lists on purpose
@@ -793,10 +827,11 @@ jq -s --arg kver "$KVER" --arg mobd "$("$MOBD" -V 2>&1 | head -n 1)" \
 	--arg etcd "$(/usr/bin/etcd --version 2>/dev/null | head -n 1)" --argjson cpus "$(nproc)" \
 	--argjson hvs "$(jarr $BENCH_HVS)" --argjson moves "$BENCH_MOVES" --argjson burst "$BENCH_BURST" \
 	--argjson bhvs "$(jarr $BENCH_BURST_HVS)" --argjson rttn "$BENCH_RTT_N" --argjson gap "$BENCH_GAP" \
-	--arg aconf "$BENCH_AGENT_CONF" --argjson secs "$((SECONDS - t_start))" --arg date "$(date -u +%FT%TZ)" '
+	--arg aconf "$BENCH_AGENT_CONF" --arg mobd_b "$MOBD_B" --argjson secs "$((SECONDS - t_start))" --arg date "$(date -u +%FT%TZ)" '
 	{benchmark: "controlplane", date: $date, kernel: $kver, mobd: $mobd, etcd: $etcd,
 	 machine: {cpus: $cpus, emulation: "QEMU TCG, single-threaded (tests/lab/run-lab.sh)"},
 	 parameters: {hypervisors: $hvs, moves: $moves, burst_vms: $burst, burst_at: $bhvs,
+		mobd_b: (if $mobd_b != "" then $mobd_b else null end),
 		agent_conf_extra: $aconf,
 		rtt_samples: $rttn, gap_s: $gap, family: "ipv4", lease_ttl_s: 10, log_level: "warning",
 		etcd_data: "tmpfs", announce: "RARP at 0/50/200/450/800 ms, then a gratuitous ARP",
@@ -808,7 +843,7 @@ echo "control plane, kernel $KVER (QEMU TCG, $(nproc) vCPUs); ms from the first 
 echo "last OTHER hypervisor's kernel; RT = median etcd PUT round trip from a hypervisor"
 printf '%-4s %6s | %-22s %-11s | %-26s %-6s\n' "HVs" "RT" "move: median / max" "in RT" \
 	"burst of $BENCH_BURST (dst local)" "in RT"
-jq -r '.sizes[] | [.hypervisors, .etcd_put_ms.median,
+jq -r '.sizes[] | ["\(.hypervisors)\(.agent // "")", .etcd_put_ms.median,
 	"\(.move_last_other_ms.median) / \(.move_last_other_ms.max)",
 	"\(.move_last_other_rtts.median) / \(.move_last_other_rtts.max)",
 	(if .move_burst then "\(.move_burst.last_other_ms // "timeout") (\(.move_burst.dst_local_last_ms))" else "-" end),
@@ -818,4 +853,12 @@ jq -r '.sizes[] | [.hypervisors, .etcd_put_ms.median,
 	done
 jq -r '.sizes[] | select(.learn_burst) | "learn burst at N=\(.hypervisors): \(.learn_burst.vms) new VMs " +
 	"announced at once on hv1, last kernel after \(.learn_burst.last_other_ms // "timeout") ms"' "$JSON"
+if [ -n "$MOBD_B" ]; then
+	echo "side by side: a = $MOBD_A, b = $MOBD_B; all moves of each, pooled"
+	jq -r "$STATS"' .sizes | group_by(.hypervisors)[] |
+		(map(select(.agent == "a") | .move_last_other_ms.samples[]) | med) as $a |
+		(map(select(.agent == "b") | .move_last_other_ms.samples[]) | med) as $b |
+		"  N=\(.[0].hypervisors): last other kernel, median a \($a | r1) ms, b \($b | r1) ms" +
+		(if $a != null and $b != null and $a > 0 then ", b/a \($b / $a | r2)" else "" end)' "$JSON"
+fi
 echo "controlplane: wrote $JSON in $((SECONDS - t_start)) s"

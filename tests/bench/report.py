@@ -116,8 +116,9 @@ def controlplane_section(c, out):
     for s in c["sizes"]:
         mv = s.get("move_last_other_ms") or {}
         burst = s.get("move_burst") or {}
-        out.append("  %-11d %12s %12s %14s %16s" % (
-            s["hypervisors"], mv.get("median", "-"), mv.get("max", "-"),
+        out.append("  %-11s %12s %12s %14s %16s" % (
+            "%d%s" % (s["hypervisors"], s.get("agent", "")),
+            mv.get("median", "-"), mv.get("max", "-"),
             (s.get("etcd_put_ms") or {}).get("median", "-"),
             "%s (%s VMs)" % (burst.get("last_other_ms"), burst.get("vms"))
             if burst else "-"))
@@ -173,7 +174,8 @@ def plot_controlplane(c, path):
     with open(data, "w") as f:
         for s in c["sizes"]:
             mv = s.get("move_last_other_ms") or {}
-            if "median" in mv:
+            # A side-by-side run (BENCH_MOBD_B): the plot shows agent a.
+            if "median" in mv and s.get("agent", "a") == "a":
                 f.write("%d %s %s\n" % (s["hypervisors"], mv["median"],
                                         mv.get("max", mv["median"])))
     return gnuplot("""set terminal png size 900,540

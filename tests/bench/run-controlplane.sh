@@ -31,7 +31,7 @@ done
 
 envs=()
 for v in BENCH_HVS BENCH_MOVES BENCH_BURST BENCH_BURST_HVS BENCH_RTT_N BENCH_GAP BENCH_WAIT \
-	BENCH_AGENT_CONF; do
+	BENCH_AGENT_CONF BENCH_MOBD_B; do
 	[ -z "${!v+set}" ] || envs+=("$v=${!v}")
 done
 
