@@ -184,6 +184,13 @@ u32 mob_binding_flush(struct mob_net *mn, u8 kind);
 void mob_port_gone(struct mob_net *mn, int ifindex);
 struct mob_binding *mob_binding_next(struct mob_net *mn,
 				     const struct mob_addr *after);
+
+/* The binding after @b in HoA order, with mn->lock held throughout. */
+static inline struct mob_binding *mob_binding_after(struct mob_binding *b)
+{
+	return rb_entry_safe(rb_next(&b->tree_node), struct mob_binding,
+			     tree_node);
+}
 int mob_prefix_add(struct mob_net *mn, const struct mob_prefix *np,
 		   struct netlink_ext_ack *extack);
 int mob_prefix_del(struct mob_net *mn, const struct mob_prefix *np,

@@ -470,14 +470,56 @@ static int mob_nl_binding_del(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/*
+ * The reply to a get: one object, found by @key and written by @fill
+ * under the table's lock, or @fill's error (with its extack message).
+ */
+static int reply_one(struct genl_info *info, u8 cmd,
+		     int (*fill)(struct sk_buff *msg, struct mob_net *mn,
+				 const struct mob_addr *key,
+				 struct netlink_ext_ack *extack),
+		     const struct mob_addr *key)
+{
+	struct mob_net *mn = info_net(info);
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &mob_genl_family, 0, cmd);
+	err = -EMSGSIZE;
+	if (hdr) {
+		mutex_lock(&mn->lock);
+		err = fill(msg, mn, key, info->extack);
+		mutex_unlock(&mn->lock);
+	}
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int fill_binding_of(struct sk_buff *msg, struct mob_net *mn,
+			   const struct mob_addr *hoa,
+			   struct netlink_ext_ack *extack)
+{
+	struct mob_binding *b = mob_binding_find(mn, hoa);
+
+	if (!b) {
+		NL_SET_ERR_MSG(extack, "HoA is not bound");
+		return -ENOENT;
+	}
+	return fill_binding(msg, b, NULL);
+}
+
 static int mob_nl_binding_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[MOB_BINDING_A_MAX + 1];
-	struct mob_net *mn = info_net(info);
-	struct mob_binding *b;
 	struct mob_addr hoa;
-	struct sk_buff *msg;
-	void *hdr;
 	int err;
 
 	err = parse_nest(tb, MOB_BINDING_A_MAX, info, MOB_A_BINDING,
@@ -492,31 +534,7 @@ static int mob_nl_binding_get(struct sk_buff *skb, struct genl_info *info)
 	err = get_hoa(tb, info, &hoa);
 	if (err)
 		return err;
-
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &mob_genl_family, 0,
-				MOB_CMD_BINDING_GET);
-	err = -EMSGSIZE;
-	if (!hdr)
-		goto free;
-	mutex_lock(&mn->lock);
-	b = mob_binding_find(mn, &hoa);
-	if (!b) {
-		NL_SET_ERR_MSG(info->extack, "HoA is not bound");
-		err = -ENOENT;
-	} else {
-		err = fill_binding(msg, b, NULL);
-	}
-	mutex_unlock(&mn->lock);
-	if (err)
-		goto free;
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
-free:
-	nlmsg_free(msg);
-	return err;
+	return reply_one(info, MOB_CMD_BINDING_GET, fill_binding_of, &hoa);
 }
 
 /* Where a dump stands between two reads: the last HoA it sent. */
@@ -560,8 +578,10 @@ static int mob_nl_binding_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	mutex_lock(&mn->lock);
 	/* A change between two reads flags the rest NLM_F_DUMP_INTR. */
 	cb->seq = mn->gen;
+	/* Found again by HoA once per call (the tree may have changed
+	 * since the last), then walked. */
 	for (b = mob_binding_next(mn, ctx->started ? &ctx->last : NULL); b;
-	     b = mob_binding_next(mn, &ctx->last)) {
+	     b = mob_binding_after(b)) {
 		void *hdr;
 
 		if (!ctx->kind || b->c.kind == ctx->kind) {
@@ -990,14 +1010,23 @@ static int mob_nl_alias_del(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static int fill_alias_of(struct sk_buff *msg, struct mob_net *mn,
+			 const struct mob_addr *moa,
+			 struct netlink_ext_ack *extack)
+{
+	struct mob_alias *al = mob_alias_find(mn, moa);
+
+	if (!al) {
+		NL_SET_ERR_MSG(extack, "No such alias");
+		return -ENOENT;
+	}
+	return fill_alias(msg, al);
+}
+
 static int mob_nl_alias_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[MOB_ALIAS_A_MAX + 1];
-	struct mob_net *mn = info_net(info);
-	struct mob_alias *al;
 	struct mob_addr moa;
-	struct sk_buff *msg;
-	void *hdr;
 	int err;
 
 	err = parse_nest(tb, MOB_ALIAS_A_MAX, info, MOB_A_ALIAS,
@@ -1007,31 +1036,7 @@ static int mob_nl_alias_get(struct sk_buff *skb, struct genl_info *info)
 	err = get_alias(tb, info, &moa);
 	if (err)
 		return err;
-
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &mob_genl_family, 0,
-				MOB_CMD_ALIAS_GET);
-	err = -EMSGSIZE;
-	if (!hdr)
-		goto free;
-	mutex_lock(&mn->lock);
-	al = mob_alias_find(mn, &moa);
-	if (!al) {
-		NL_SET_ERR_MSG(info->extack, "No such alias");
-		err = -ENOENT;
-	} else {
-		err = fill_alias(msg, al);
-	}
-	mutex_unlock(&mn->lock);
-	if (err)
-		goto free;
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
-free:
-	nlmsg_free(msg);
-	return err;
+	return reply_one(info, MOB_CMD_ALIAS_GET, fill_alias_of, &moa);
 }
 
 /* Where an alias dump stands between two reads: the last MoA it sent. */

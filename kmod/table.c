@@ -369,9 +369,7 @@ void mob_port_gone(struct mob_net *mn, int ifindex)
 	struct mob_binding *b;
 
 	lockdep_assert_held(&mn->lock);
-	for (b = mob_binding_next(mn, NULL); b;
-	     b = rb_entry_safe(rb_next(&b->tree_node), struct mob_binding,
-			       tree_node))
+	for (b = mob_binding_next(mn, NULL); b; b = mob_binding_after(b))
 		if (b->c.ifindex == ifindex)
 			WRITE_ONCE(b->c.ifindex, MOB_PORT_GONE);
 }
@@ -440,9 +438,7 @@ int mob_prefix_add(struct mob_net *mn, const struct mob_prefix *np,
 		NL_SET_ERR_MSG(extack, "Too many home prefixes");
 		return -ENOSPC;
 	}
-	for (b = mob_binding_next(mn, NULL); b;
-	     b = rb_entry_safe(rb_next(&b->tree_node), struct mob_binding,
-			       tree_node)) {
+	for (b = mob_binding_next(mn, NULL); b; b = mob_binding_after(b)) {
 		if (mob_prefix_match(np, &b->c.moa)) {
 			NL_SET_ERR_MSG(extack,
 				       "Home prefix contains the MoA of a binding");
