@@ -11,7 +11,9 @@ when a benchmark is broken:
   - the data plane: every variant has runs and a positive rate, a ratio
     to plain forwarding, and its 100-packet check saw every packet leave
     with the expected source (the translation really happened); the
-    install, memory and dump figures are there;
+    install, memory and dump figures are there; the nftables variants
+    (source map, the module's three lookups) exist at every table size
+    the module was measured at;
   - the control plane: every size has its moves, none timed out, each
     with a time for every other hypervisor, and the burst, where one was
     asked for, reached every kernel and unbound nothing anywhere.
@@ -41,8 +43,16 @@ def check_dataplane(d):
     results = d.get("results") or []
     need(results, "dataplane: no results")
     kinds = {r.get("kind") for r in results}
-    for k in ("plain", "mob", "nft"):
+    for k in ("plain", "mob", "nft", "nftfull", "hooks"):
         need(k in kinds, "dataplane: no %s variant" % k)
+    # Every table size the module was measured at, nftables was too,
+    # both ways, and for each family.
+    sizes = {(r.get("kind"), r.get("family"), r.get("size")) for r in results}
+    for kind, fam, size in sorted(x for x in sizes if x[0] == "mob"):
+        for other in ("nft", "nftfull"):
+            need((other, fam, size) in sizes, "dataplane: module at %s "
+                 "IPv%s bindings, no %s variant of that size"
+                 % (size, fam, other))
     for r in results:
         v = r.get("variant")
         runs = r.get("pps_runs") or []

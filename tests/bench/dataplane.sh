@@ -16,7 +16,10 @@
 #     forwarding with the module not loaded and loaded, the module with a
 #     home prefix but no matching binding, the module translating with
 #     tables of BENCH_SIZES bindings (BENCH_SIZES6 for IPv6), and
-#     nftables' stateless NAT with a map of the same sizes;
+#     nftables' stateless NAT with a map of the same sizes; and, for the
+#     cost of the module's layout, three empty nftables chains at its
+#     hook points, and nftables doing its three lookups there with maps
+#     of the same sizes ("nftfull");
 #   - kernel memory per binding (and per nft map element) around each
 #     table load;
 #   - the time to install each table (mobctl -b, nft -f) and to dump the
@@ -87,6 +90,8 @@
 #   BENCH_WARMUP    seconds before counting 0.5
 #   BENCH_ROUNDS    rounds per phase        3
 #   BENCH_NFT       1: nftables variants    1
+#                   (the nftfull ones at 1,000,000 entries need the
+#                   guest's memory at 4096 MiB, as run-dataplane.sh sets)
 #   BENCH_DUMP      tables dumped: "largest4" (the largest IPv4 ones),
 #                   "largest" (and IPv6), "none"               largest4
 #                   (nft lists 1M elements in minutes under emulation)
@@ -248,20 +253,28 @@ for n in $SIZES6; do
 done
 # What netfilter itself costs with the module's layout: three empty
 # chains at its hook points (prerouting before conntrack and at dstnat,
-# postrouting at srcnat); and nftables doing the module's three rewrites
-# there with maps, not only the source one.
+# postrouting at srcnat); and nftables doing the module's three lookups
+# and rewrites there, with a MoA -> HoA map and a HoA -> MoA map of the
+# table's size (the module's two tables), not only the source rewrite.
 if [ "$NFT" = 1 ]; then
 	defvar hooks4 hv-hooks4 4 hooks 0 $HOA4 $HOA4 "3 empty nft chains at the module's hooks"
-	defvar nftfull4-1 hv-nftfull4-1 4 nftfull 1 $HOA4 $MOA4 "nftables, the module's 3 rewrites, maps"
+	defvar hooks6 hv-hooks6 6 hooks 0 $HOA6 $HOA6 "3 empty nft chains at the module's hooks"
+	for n in $SIZES; do
+		defvar "nftfull4-$n" "hv-nftfull4-$n" 4 nftfull "$n" $HOA4 $MOA4 "nftables, the module's 3 lookups (maps)"
+	done
+	for n in $SIZES6; do
+		defvar "nftfull6-$n" "hv-nftfull6-$n" 6 nftfull "$n" $HOA6 $MOA6 "nftables, the module's 3 lookups (maps)"
+	done
 fi
 P1=(plain4 plain6 nomatch4 mob4-1 mob6-1)
 P2=(gen4 plain4 nomatch4)
-if [ "$NFT" = 1 ]; then P2+=(hooks4 nftfull4-1); fi
+if [ "$NFT" = 1 ]; then P2+=(hooks4); fi
 for n in $SIZES; do P2+=("mob4-$n"); done
-if [ "$NFT" = 1 ]; then for n in $SIZES; do P2+=("nft4-$n"); done; fi
+if [ "$NFT" = 1 ]; then for n in $SIZES; do P2+=("nft4-$n" "nftfull4-$n"); done; fi
 P2+=(gen6 plain6)
+if [ "$NFT" = 1 ]; then P2+=(hooks6); fi
 for n in $SIZES6; do P2+=("mob6-$n"); done
-if [ "$NFT" = 1 ]; then for n in $SIZES6; do P2+=("nft6-$n"); done; fi
+if [ "$NFT" = 1 ]; then for n in $SIZES6; do P2+=("nft6-$n" "nftfull6-$n"); done; fi
 
 # Written now so the JSON keeps the table's order.
 for v in plain4-nomod plain6-nomod "${P2[@]}"; do
@@ -422,18 +435,24 @@ mob_batch() { # FAM N FILE: the binding of the VM, then N-1 remote ones
 }
 
 # One transaction (one nft -f) with "add element" lines of 10000 elements:
-# faster to parse than one giant "elements = { }" block.
-nft_batch() { # FAM N FILE
+# faster to parse than one giant "elements = { }" block.  Map m of the
+# nft variants by default; TABLE and MAP name another, and "moa" as KEY
+# makes it MoA -> HoA.
+nft_batch() { # FAM N FILE [TABLE MAP [KEY]]
 	local tbl="ip mobbench"
 	[ "$1" = 6 ] && tbl="ip6 mobbench6"
-	awk -v fam="$1" -v n="$2" -v tbl="$tbl" "$ADDR_AWK"'
+	awk -v fam="$1" -v n="$2" -v tbl="${4:-$tbl}" -v map="${5:-m}" \
+		-v key="${6:-hoa}" "$ADDR_AWK"'
 	BEGIN {
 		for (i = 1; i <= n; i++) {
 			if ((i - 1) % 10000 == 0)
-				printf "add element %s m { ", tbl
+				printf "add element %s %s { ", tbl, map
 			else
 				printf ", "
-			printf "%s : %s", hoa(i), moa(i)
+			if (key == "moa")
+				printf "%s : %s", moa(i), hoa(i)
+			else
+				printf "%s : %s", hoa(i), moa(i)
 			if (i % 10000 == 0 || i == n)
 				printf " }\n"
 		}
@@ -475,32 +494,47 @@ nft_setup_ns() { # NS FAM
 	fi
 }
 
-# hooks4 and nftfull4-1 (see the variants).  The maps hold the VM's own
-# binding both ways and one remote HoA, like hv-mob4-1's table.
-nft_layout_setup() {
-	ip netns exec hv-hooks4 nft -f - <<-'EOF' || return 1
-		table ip mobhooks {
-			chain pre_in { type filter hook prerouting priority -201; policy accept; }
-			chain pre_out { type filter hook prerouting priority -100; policy accept; }
-			chain post { type filter hook postrouting priority 100; policy accept; }
-		}
-	EOF
-	ip netns exec hv-nftfull4-1 nft -f - <<-EOF
-		table ip mobfull {
-			map in { type ipv4_addr : ipv4_addr; elements = { $MOA4 : $HOA4 } }
-			map out { type ipv4_addr : ipv4_addr; elements = { 10.96.0.2 : 172.16.0.2 } }
-			map m { type ipv4_addr : ipv4_addr; elements = { $HOA4 : $MOA4 } }
+# hooks4 and hooks6 (see the variants).
+nft_hooks_setup() {
+	local fam tbl
+	for fam in 4 6; do
+		tbl="ip mobhooks"
+		[ "$fam" = 6 ] && tbl="ip6 mobhooks6"
+		ip netns exec "hv-hooks$fam" nft -f - <<-EOF || return 1
+			table $tbl {
+				chain pre_in { type filter hook prerouting priority -201; policy accept; }
+				chain pre_out { type filter hook prerouting priority -100; policy accept; }
+				chain post { type filter hook postrouting priority 100; policy accept; }
+			}
+		EOF
+	done
+}
+
+# An nftfull variant's table, empty: the module's three hook points, where
+# the first rewrites a MoA destination to its HoA (map "in", the module's
+# by-MoA table), the second a HoA destination to its MoA and the third a
+# HoA source to its MoA (both map "m", its by-HoA table).  The packets
+# measured go to the world: the first two look up and rewrite nothing.
+nftfull_setup_ns() { # NS FAM
+	local tbl="ip mobfull" t=ipv4_addr ip=ip
+	if [ "$2" = 6 ]; then
+		tbl="ip6 mobfull6" t=ipv6_addr ip=ip6
+	fi
+	ip netns exec "$1" nft -f - <<-EOF
+		table $tbl {
+			map in { type $t : $t; }
+			map m { type $t : $t; }
 			chain pre_in {
 				type filter hook prerouting priority -201; policy accept;
-				ip daddr set ip daddr map @in
+				$ip daddr set $ip daddr map @in
 			}
 			chain pre_out {
 				type filter hook prerouting priority -100; policy accept;
-				ip daddr set ip daddr map @out
+				$ip daddr set $ip daddr map @m
 			}
 			chain post {
 				type filter hook postrouting priority 100; policy accept;
-				ip saddr set ip saddr map @m
+				$ip saddr set $ip saddr map @m
 			}
 		}
 	EOF
@@ -529,32 +563,47 @@ mem_snap() {
 # written first; rhashtable resizes run in a worker and free the old
 # bucket arrays after a grace period, so the "after" snapshot waits a
 # little.
-load_table() { # mob|nft FAM N
-	local what=$1 fam=$2 n=$3 ns file before after t0 t1 rc
+# nftfull loads its two maps in two transactions (one would need twice
+# the memory nft -f takes for a million elements); N entries there are N
+# in each map, as a binding is in both of the module's tables.
+load_table() { # mob|nft|nftfull FAM N
+	local what=$1 fam=$2 n=$3 ns file file2 tbl before after t0 t1 rc
 	ns=hv-$what$fam-$n
 	file=$TMP/$what$fam-$n.txt
-	if [ "$what" = mob ]; then
+	file2=$TMP/$what$fam-$n-in.txt
+	case $what in
+	mob)
 		mob_batch "$fam" "$n" "$file" || die "cannot write $file"
 		mob_setup_ns "$ns" "$fam" "$n" || die "$ns: mobctl config/prefix failed"
-	else
+		;;
+	nft)
 		nft_batch "$fam" "$n" "$file" || die "cannot write $file"
 		nft_setup_ns "$ns" "$fam" || die "$ns: nft table failed"
-	fi
+		;;
+	nftfull)
+		tbl="ip mobfull"
+		[ "$fam" = 6 ] && tbl="ip6 mobfull6"
+		nft_batch "$fam" "$n" "$file" "$tbl" m hoa || die "cannot write $file"
+		nft_batch "$fam" "$n" "$file2" "$tbl" in moa || die "cannot write $file2"
+		nftfull_setup_ns "$ns" "$fam" || die "$ns: nft table failed"
+		;;
+	esac
 	sleep 1
 	before=$(mem_snap)
 	t0=${EPOCHREALTIME/./}
-	if [ "$what" = mob ]; then
-		"$MOBCTL" -n "$ns" -b "$file"
-	else
-		ip netns exec "$ns" nft -f "$file"
-	fi
+	case $what in
+	mob) "$MOBCTL" -n "$ns" -b "$file" ;;
+	nft) ip netns exec "$ns" nft -f "$file" ;;
+	nftfull) ip netns exec "$ns" nft -f "$file" &&
+		ip netns exec "$ns" nft -f "$file2" ;;
+	esac
 	rc=$?
 	t1=${EPOCHREALTIME/./}
 	[ "$rc" = 0 ] || die "loading $n entries into $ns failed"
 	sleep 2
 	after=$(mem_snap)
 	# Only now: the file is in tmpfs, and MemFree would see it go.
-	rm -f "$file"
+	rm -f "$file" "$file2"
 	log "loaded $what IPv$fam $n entries in $(((t1 - t0) / 1000)) ms" \
 		"($((n * 1000000 / (t1 - t0))) per s)"
 	printf '{"what":"%s","family":%d,"size":%d,"usec":%d,"before":%s,"after":%s}\n' \
@@ -626,7 +675,9 @@ done
 if [ "$NFT" = 1 ]; then
 	for n in $SIZES; do load_table nft 4 "$n"; done
 	for n in $SIZES6; do load_table nft 6 "$n"; done
-	nft_layout_setup || die "hv-hooks4/hv-nftfull4-1: nft tables failed"
+	for n in $SIZES; do load_table nftfull 4 "$n"; done
+	for n in $SIZES6; do load_table nftfull 6 "$n"; done
+	nft_hooks_setup || die "hv-hooks4/hv-hooks6: nft tables failed"
 fi
 # Every table must hold what was loaded.
 for n in $SIZES; do

@@ -96,11 +96,11 @@ def dataplane_section(d, out):
             break
     out.append("Installing and dumping")
     for i in d.get("install", []):
-        out.append("  install %-4s IPv%d %8d entries: %8.3f s (%d/s)"
+        out.append("  install %-7s IPv%d %8d entries: %8.3f s (%d/s)"
                    % (i["what"], i["family"], i["size"], i["seconds"],
                       i["per_second"]))
     for i in d.get("dump", []):
-        out.append("  dump    %-4s IPv%d %8d entries: %8.3f s (%d/s)"
+        out.append("  dump    %-7s IPv%d %8d entries: %8.3f s (%d/s)"
                    % (i["what"], i["family"], i["size"], i["seconds"],
                       i["per_second"]))
     out.append("")
@@ -139,10 +139,12 @@ def plot_dataplane(d, path):
     # with the module not loaded at all.
     last = max(r.get("phase", 1) for r in d["results"])
     rows = [r for r in d["results"] if r.get("phase", 1) == last]
+    names = {"mob": "module", "nft": "nft map, source only",
+             "nftfull": "nft maps, the module's 3 lookups"}
     series = {}
     for r in rows:
-        if r["kind"] in ("mob", "nft") and r.get("size"):
-            series.setdefault("%s IPv%d" % (r["kind"], r["family"]),
+        if r["kind"] in names and r.get("size"):
+            series.setdefault("%s IPv%d" % (names[r["kind"]], r["family"]),
                               []).append((r["size"], r["pps_median"]))
     plain = {r["family"]: r["pps_median"] for r in rows
              if r["kind"] == "plain"}

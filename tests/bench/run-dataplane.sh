@@ -10,9 +10,10 @@
 # build/bench/dataplane-KVER/), or under BENCH_OUT if set.  The BENCH_*
 # settings that dataplane.sh documents are passed on to the guest;
 # BENCH_TIMEOUT (seconds, default 2400) bounds the whole boot.  The guest
-# gets MOB_LAB_MEM MB of RAM, 4096 unless set: the full run holds 2.1 million bindings and as many
-# map elements, and nft needs about 1 GB of its own to load 1M elements
-# in one transaction.
+# gets MOB_LAB_MEM MB of RAM, 4096 unless set: the full run holds 2.1 million bindings, as many
+# map elements and twice as many again (the nftfull variants' two maps),
+# and nft needs about 1 GB of its own to load 1M elements in one
+# transaction.
 #
 # The benchmark itself passes or fails on nothing but a broken set-up;
 # the numbers are in the JSON and the printed table.
