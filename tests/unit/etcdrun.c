@@ -25,20 +25,32 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
 
-/* A port nobody listens on now (the kernel's pick for an ephemeral bind). */
-static int free_port(void)
+/*
+ * Two ports nobody listens on now, and not the same one: the kernel's
+ * picks for two ephemeral binds held at once.  Another process can still
+ * take one before etcd binds it; etcdrun_start() then tries again.
+ */
+static int free_ports(int *a, int *b)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+	int fd[2] = { -1, -1 }, port[2] = { -1, -1 }, i;
 
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && !bind(fd, (struct sockaddr *)&sin, sizeof(sin)) &&
-	    !getsockname(fd, (struct sockaddr *)&sin, &len))
-		port = ntohs(sin.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
+	for (i = 0; i < 2; i++) {
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+		socklen_t len = sizeof(sin);
+
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		fd[i] = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd[i] >= 0 &&
+		    !bind(fd[i], (struct sockaddr *)&sin, sizeof(sin)) &&
+		    !getsockname(fd[i], (struct sockaddr *)&sin, &len))
+			port[i] = ntohs(sin.sin_port);
+	}
+	for (i = 0; i < 2; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	*a = port[0];
+	*b = port[1];
+	return port[0] < 0 || port[1] < 0 ? -EADDRNOTAVAIL : 0;
 }
 
 static int answers(int port)
@@ -99,22 +111,33 @@ static int spawn(struct etcdrun *e)
 
 int etcdrun_start(struct etcdrun *e)
 {
+	int err = -ECHILD, tries;
+
 	memset(e, 0, sizeof(*e));
 	if (access(ETCD_BIN, X_OK)) {
 		fprintf(stderr, "etcdrun: %s is missing: install etcd-server "
 			"(make deps)\n", ETCD_BIN);
 		return -ENOENT;
 	}
-	e->client_port = free_port();
-	e->peer_port = free_port();
-	if (e->client_port < 0 || e->peer_port < 0)
-		return -EADDRNOTAVAIL;
-	snprintf(e->url, sizeof(e->url), "http://127.0.0.1:%d", e->client_port);
-	snprintf(e->dir, sizeof(e->dir), "build/unit-etcd/%d-%d", getpid(),
-		 e->client_port);
 	if (system("mkdir -p build/unit-etcd"))
 		return -EIO;
-	return spawn(e);
+	/* etcd exiting at once is nearly always a port taken meanwhile
+	 * (its log says so): new ports, a few times. */
+	for (tries = 0; tries < 4 && err == -ECHILD; tries++) {
+		if (tries) {
+			fprintf(stderr, "etcdrun: trying again on other ports\n");
+			etcdrun_stop(e);
+		}
+		err = free_ports(&e->client_port, &e->peer_port);
+		if (err)
+			return err;
+		snprintf(e->url, sizeof(e->url), "http://127.0.0.1:%d",
+			 e->client_port);
+		snprintf(e->dir, sizeof(e->dir), "build/unit-etcd/%d-%d",
+			 getpid(), e->client_port);
+		err = spawn(e);
+	}
+	return err;
 }
 
 int etcdrun_restart(struct etcdrun *e)
