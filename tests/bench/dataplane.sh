@@ -515,10 +515,14 @@ nft_hooks_setup() {
 # by-MoA table), the second a HoA destination to its MoA and the third a
 # HoA source to its MoA (both map "m", its by-HoA table).  The packets
 # measured go to the world: the first two look up and rewrite nothing.
+nftfull_table() { # FAM
+	if [ "$1" = 6 ]; then echo "ip6 mobfull6"; else echo "ip mobfull"; fi
+}
 nftfull_setup_ns() { # NS FAM
-	local tbl="ip mobfull" t=ipv4_addr ip=ip
+	local tbl t=ipv4_addr ip=ip
+	tbl=$(nftfull_table "$2")
 	if [ "$2" = 6 ]; then
-		tbl="ip6 mobfull6" t=ipv6_addr ip=ip6
+		t=ipv6_addr ip=ip6
 	fi
 	ip netns exec "$1" nft -f - <<-EOF
 		table $tbl {
@@ -581,8 +585,7 @@ load_table() { # mob|nft|nftfull FAM N
 		nft_setup_ns "$ns" "$fam" || die "$ns: nft table failed"
 		;;
 	nftfull)
-		tbl="ip mobfull"
-		[ "$fam" = 6 ] && tbl="ip6 mobfull6"
+		tbl=$(nftfull_table "$fam")
 		nft_batch "$fam" "$n" "$file" "$tbl" m hoa || die "cannot write $file"
 		nft_batch "$fam" "$n" "$file2" "$tbl" in moa || die "cannot write $file2"
 		nftfull_setup_ns "$ns" "$fam" || die "$ns: nft table failed"

@@ -86,7 +86,6 @@ def dataplane_section(d, out):
     out.append("  %ss runs, %s rounds interleaved; median and best run, "
                "each with its ratio to plain forwarding's (same phase)"
                % (p.get("run_seconds", "?"), p.get("rounds", "?")))
-    best_ratios(d)
     out.append("  %-5s %-44s %-4s %-9s %10s %7s %10s %7s" % (
         "phase", "variant", "IP", "bindings", "median pps", "ratio",
         "best pps", "ratio"))
@@ -157,7 +156,6 @@ def plot_dataplane(d, path):
     # The table-size sweep is the last phase; earlier phases compare
     # with the module not loaded at all.  Each point is the best run
     # (see best_ratios).
-    best_ratios(d)
     last = max(r.get("phase", 1) for r in d["results"])
     rows = [r for r in d["results"] if r.get("phase", 1) == last]
     names = {"mob": "module", "nft": "nft map, source only",
@@ -233,6 +231,7 @@ def main():
         xlat_section(merged["xlat"], out)
     if d:
         merged["dataplane"] = load(d)
+        best_ratios(merged["dataplane"])
         dataplane_section(merged["dataplane"], out)
         plot_dataplane(merged["dataplane"],
                        os.path.join(bench, "dataplane.png"))

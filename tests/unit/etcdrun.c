@@ -109,6 +109,15 @@ static int spawn(struct etcdrun *e)
 	return -ETIMEDOUT;
 }
 
+static void rmdir_r(const char *dir)
+{
+	char cmd[400];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		fprintf(stderr, "etcdrun: could not remove %s\n", dir);
+}
+
 int etcdrun_start(struct etcdrun *e)
 {
 	int err = -ECHILD, tries;
@@ -122,11 +131,11 @@ int etcdrun_start(struct etcdrun *e)
 	if (system("mkdir -p build/unit-etcd"))
 		return -EIO;
 	/* etcd exiting at once is nearly always a port taken meanwhile
-	 * (its log says so): new ports, a few times. */
+	 * (its log says so, and stays): new ports, a few times. */
 	for (tries = 0; tries < 4 && err == -ECHILD; tries++) {
 		if (tries) {
 			fprintf(stderr, "etcdrun: trying again on other ports\n");
-			etcdrun_stop(e);
+			rmdir_r(e->dir);
 		}
 		err = free_ports(&e->client_port, &e->peer_port);
 		if (err)
@@ -152,7 +161,7 @@ int etcdrun_restart(struct etcdrun *e)
 
 void etcdrun_stop(struct etcdrun *e)
 {
-	char cmd[600];
+	char log[300];
 
 	if (e->pid > 0) {
 		kill(e->pid, SIGKILL);
@@ -160,10 +169,9 @@ void etcdrun_stop(struct etcdrun *e)
 		e->pid = 0;
 	}
 	if (e->dir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s.log'", e->dir,
-			 e->dir);
-		if (system(cmd))
-			fprintf(stderr, "etcdrun: could not remove %s\n", e->dir);
+		rmdir_r(e->dir);
+		snprintf(log, sizeof(log), "%s.log", e->dir);
+		unlink(log);
 	}
 }
 
